@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "process_spawner",
+      "sources": [
+        "native/addon.cc",
+        "native/child.cc",
+        "native/convert.cc",
+        "native/fd.cc",
+        "native/sigchld.cc",
+        "native/spawn.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}

@@ -1,0 +1,100 @@
+// The addon's exports. One instance per JavaScript thread (main thread or worker_thread), each
+// with its own SIGCHLD self-pipe; the methods are thin wrappers over spawn.h and sigchld.h.
+#include <napi.h>
+
+#include "convert.h"
+#include "sigchld.h"
+#include "spawn.h"
+
+namespace ps {
+
+class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
+ public:
+  ProcessSpawnerAddon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+        InstanceMethod("spawn", &ProcessSpawnerAddon::Spawn),
+        InstanceMethod("reap", &ProcessSpawnerAddon::Reap),
+        InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
+        InstanceMethod("openSigchldPipe", &ProcessSpawnerAddon::OpenSigchldPipe),
+        InstanceMethod("ensureSigchldHandler", &ProcessSpawnerAddon::EnsureSigchldHandler),
+    });
+  }
+
+  // The thread is going away: stop the handler writing to its pipe.
+  ~ProcessSpawnerAddon() {
+    if (sigchld_write_fd_ >= 0) close_sigchld_pipe(sigchld_write_fd_);
+  }
+
+ private:
+  // spawn(request) -> { pid, fds } | { errno, syscall } | { pid, errno, childStep, status, ... }
+  Napi::Value Spawn(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) {
+      Napi::TypeError::New(env, "spawn expects a request object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    SpawnRequest request;
+    if (!request_from_js(info[0].As<Napi::Object>(), &request)) return env.Undefined();
+    Napi::Object result = outcome_to_js(env, spawn_process(request));
+    // Verified after the fork so that the spawn's own strace reads as the textbook sequence.
+    result.Set("handlerReinstalled", ensure_sigchld_handler());
+    return result;
+  }
+
+  // reap(pids: Int32Array) -> the results of those that have exited (or failed with ECHILD).
+  Napi::Value Reap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray()) {
+      Napi::TypeError::New(env, "reap expects an Int32Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Int32Array pids = info[0].As<Napi::Int32Array>();
+    Napi::Array results = Napi::Array::New(env);
+    uint32_t count = 0;
+    for (size_t i = 0; i < pids.ElementLength(); i++) {
+      ReapResult result;
+      if (reap_if_exited(pids[i], &result)) results.Set(count++, reap_result_to_js(env, result));
+    }
+    return results;
+  }
+
+  // kill(pid, signal) -> 0 or an errno value.
+  Napi::Value Kill(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "kill expects (pid, signal)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int32_t pid = info[0].As<Napi::Number>().Int32Value();
+    const int32_t signal = info[1].As<Napi::Number>().Int32Value();
+    if (pid <= 0) return Napi::Number::New(env, ESRCH);  // never a process group, never "all"
+    return Napi::Number::New(env, kill_unreaped_child(pid, signal));
+  }
+
+  // openSigchldPipe() -> the read end (owned by the caller from now on), or -errno.
+  Napi::Value OpenSigchldPipe(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (sigchld_write_fd_ >= 0) {
+      Napi::Error::New(env, "the SIGCHLD pipe of this thread is already open")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    int read_fd = -1;
+    if (int error = open_sigchld_pipe(&read_fd, &sigchld_write_fd_)) {
+      return Napi::Number::New(env, -error);
+    }
+    return Napi::Number::New(env, read_fd);
+  }
+
+  // ensureSigchldHandler() -> true when it had to install the handler again.
+  Napi::Value EnsureSigchldHandler(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), ensure_sigchld_handler());
+  }
+
+  int sigchld_write_fd_ = -1;
+};
+
+}  // namespace ps
+
+using ps::ProcessSpawnerAddon;
+NODE_API_ADDON(ProcessSpawnerAddon)

@@ -1,0 +1,179 @@
+// Parent side of a spawn, in the order strace shows it:
+//   pipe2 for each stdio pipe and the error pipe -> block signals -> fork -> restore the mask ->
+//   close the child's ends -> read the error pipe (EOF: exec succeeded) -> on failure, wait4.
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "fd.h"
+
+namespace ps {
+
+namespace {
+
+// The fds of one spawn. Destroying it closes whatever is still owned: the child's ends and
+// /dev/null after fork, everything on an error path.
+struct SpawnFds {
+  std::vector<UniqueFd> parent_ends;
+  std::vector<UniqueFd> child_ends;
+  UniqueFd dev_null;
+  UniqueFd error_read;
+  UniqueFd error_write;
+};
+
+// Slot 0 is read by the child; every other slot is written by it.
+int open_stdio_pipe(size_t slot, UniqueFd* parent_end, UniqueFd* child_end) {
+  UniqueFd read_end, write_end;
+  if (int error = make_cloexec_pipe(&read_end, &write_end)) return error;
+  if (slot == 0) {
+    *parent_end = std::move(write_end);
+    *child_end = std::move(read_end);
+  } else {
+    *parent_end = std::move(read_end);
+    *child_end = std::move(write_end);
+  }
+  return set_nonblocking(parent_end->get());
+}
+
+int open_dev_null(UniqueFd* fd) {
+  if (fd->valid()) return 0;
+  int opened;
+  do {
+    opened = open("/dev/null", O_RDWR | O_CLOEXEC);
+  } while (opened < 0 && errno == EINTR);
+  if (opened < 0) return errno;
+  fd->reset(opened);
+  return 0;
+}
+
+// Returns 0 or an errno, with `*syscall` naming the call that failed.
+int open_stdio(const SpawnRequest& request, SpawnFds* fds, std::vector<ChildSlot>* slots,
+               const char** syscall) {
+  const size_t count = request.stdio.size();
+  fds->parent_ends.resize(count);
+  fds->child_ends.resize(count);
+  slots->resize(count);
+  for (size_t i = 0; i < count; i++) {
+    const StdioSpec& spec = request.stdio[i];
+    ChildSlot& slot = (*slots)[i];
+    slot.clear_nonblock = false;
+    if (spec.kind == StdioKind::kPipe) {
+      *syscall = "pipe2";
+      if (int error = open_stdio_pipe(i, &fds->parent_ends[i], &fds->child_ends[i])) return error;
+      slot.source = fds->child_ends[i].get();
+    } else if (spec.kind == StdioKind::kDevNull) {
+      *syscall = "open";
+      if (int error = open_dev_null(&fds->dev_null)) return error;
+      slot.source = fds->dev_null.get();
+    } else {
+      slot.source = spec.fd;
+      slot.clear_nonblock = true;
+    }
+  }
+  return 0;
+}
+
+// nullptr-terminated views of the request's strings, for the child.
+std::vector<char*> c_string_array(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// glibc's fork() runs pthread_atfork handlers in the child, and libuv registers one that creates a
+// pipe and writes to it: code of someone else's between our fork and our exec. _Fork (glibc 2.34)
+// is the async-signal-safe fork without those handlers.
+pid_t fork_without_atfork_handlers() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  return _Fork();
+#else
+  return fork();
+#endif
+}
+
+// Blocks every signal in this thread around fork, so that no handler of Node's runs in the child
+// before the child has reset the dispositions. The child inherits the full mask and empties it
+// just before exec. Returns the pid, or -errno.
+pid_t fork_with_signals_blocked(ChildPlan* plan) {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pid_t pid = fork_without_atfork_handlers();
+  if (pid == 0) run_child(plan);
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return pid < 0 ? -fork_errno : pid;
+}
+
+// The child's exec closes the CLOEXEC error pipe, so EOF means the program is running. Otherwise
+// the child wrote a ChildReport and is exiting: reap it at once so no zombie is left behind.
+void collect_exec_result(pid_t pid, UniqueFd* error_read, SpawnOutcome* outcome) {
+  ChildReport report{};
+  ssize_t n = read_fully(error_read->get(), &report, sizeof report);
+  error_read->reset();
+  if (n == 0) return;
+  outcome->child_errno = n == static_cast<ssize_t>(sizeof report) ? report.error : EIO;
+  outcome->child_step = n == static_cast<ssize_t>(sizeof report) ? report.step : 0;
+  pid_t reaped;
+  do {
+    reaped = wait4(pid, &outcome->wait_status, 0, &outcome->rusage);
+  } while (reaped < 0 && errno == EINTR);
+}
+
+SpawnOutcome parent_failure(const char* syscall, int error) {
+  SpawnOutcome outcome;
+  outcome.parent_syscall = syscall;
+  outcome.parent_errno = error;
+  return outcome;
+}
+
+}  // namespace
+
+SpawnOutcome spawn_process(const SpawnRequest& request) {
+  SpawnFds fds;
+  std::vector<ChildSlot> slots;
+  const char* syscall = nullptr;
+  if (int error = open_stdio(request, &fds, &slots, &syscall)) return parent_failure(syscall, error);
+  if (int error = make_cloexec_pipe(&fds.error_read, &fds.error_write)) {
+    return parent_failure("pipe2", error);
+  }
+
+  std::vector<std::string> no_strings;
+  std::vector<char*> exec_paths = c_string_array(request.exec_paths);
+  std::vector<char*> argv = c_string_array(request.argv);
+  std::vector<char*> envp = c_string_array(request.inherit_environ ? no_strings : request.envp);
+  ChildPlan plan{
+      exec_paths.data(),
+      argv.data(),
+      request.inherit_environ ? nullptr : envp.data(),
+      request.has_cwd ? request.cwd.c_str() : nullptr,
+      slots.data(),
+      static_cast<int>(slots.size()),
+      fds.error_write.get(),
+  };
+
+  pid_t pid = fork_with_signals_blocked(&plan);
+  if (pid < 0) return parent_failure("fork", -pid);
+
+  // Only the child may hold these now: our copies would keep its pipes open forever.
+  fds.child_ends.clear();
+  fds.dev_null.reset();
+  fds.error_write.reset();
+
+  SpawnOutcome outcome;
+  outcome.pid = pid;
+  collect_exec_result(pid, &fds.error_read, &outcome);
+  if (outcome.child_errno != 0) return outcome;  // fds' destructor closes our pipe ends
+  outcome.parent_fds.reserve(fds.parent_ends.size());
+  for (UniqueFd& end : fds.parent_ends) outcome.parent_fds.push_back(end.release());
+  return outcome;
+}
+
+}  // namespace ps

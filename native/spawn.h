@@ -1,0 +1,53 @@
+// The parent's side of a spawn: prepare everything, fork, and learn whether exec succeeded.
+#ifndef PROCESS_SPAWNER_SPAWN_H_
+#define PROCESS_SPAWNER_SPAWN_H_
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace ps {
+
+// How one of the child's fds is provided.
+enum class StdioKind { kPipe, kDevNull, kInheritFd };
+
+struct StdioSpec {
+  StdioKind kind;
+  int fd;  // for kInheritFd: the parent's fd to pass
+};
+
+// The request as the TypeScript layer validated it. Strings are owned here and stay alive until
+// spawn_process() returns, which is after the child has exec'd or failed.
+struct SpawnRequest {
+  std::vector<std::string> exec_paths;  // PATH candidates, already resolved by the caller
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;
+  bool inherit_environ = true;  // true: the child gets the process's environ as it is
+  std::string cwd;
+  bool has_cwd = false;
+  std::vector<StdioSpec> stdio;
+};
+
+// What happened. Exactly one of three cases:
+//  - parent_errno != 0: a syscall in the parent failed (`parent_syscall`); no child exists.
+//  - child_errno != 0: the child failed at `child_step` and has been reaped (`wait_status`).
+//  - otherwise the program is running as `pid`; `parent_fds[i]` is our end of slot i's pipe
+//    (-1 for slots without a pipe), O_NONBLOCK and O_CLOEXEC, owned by the caller from now on.
+struct SpawnOutcome {
+  pid_t pid = -1;
+  std::vector<int> parent_fds;
+  int parent_errno = 0;
+  const char* parent_syscall = nullptr;
+  int child_errno = 0;
+  int child_step = 0;
+  int wait_status = 0;
+  struct rusage rusage {};
+};
+
+SpawnOutcome spawn_process(const SpawnRequest& request);
+
+}  // namespace ps
+
+#endif  // PROCESS_SPAWNER_SPAWN_H_

@@ -1,0 +1,83 @@
+// Loads the addon and types its surface once. The addon makes syscalls and nothing else; every
+// default, check and policy lives in the TypeScript files that call it.
+import path from 'node:path';
+import bindings = require('bindings');
+
+/** `stdio` codes understood by the addon; a number >= 0 passes that fd of the parent. */
+export const STDIO_PIPE = -1;
+export const STDIO_IGNORE = -2;
+
+export interface Rusage {
+  userCpuMicros: number;
+  systemCpuMicros: number;
+  /** Peak resident set size in KiB (Linux reports ru_maxrss in KiB). */
+  maxRssKiB: number;
+  minorFaults: number;
+  majorFaults: number;
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+}
+
+/** A wait status as wait4 returned it, decoded with the C macros. */
+export interface NativeWaitFields {
+  status: number;
+  exitCode: number | null;
+  termSignal: number | null;
+  coreDumped: boolean;
+  rusage: Rusage;
+}
+
+export interface NativeSpawnRequest {
+  execPaths: string[];
+  argv: string[];
+  envp: string[] | null;
+  cwd: string | null;
+  stdio: number[];
+}
+
+export interface NativeSpawned {
+  pid: number;
+  fds: number[];
+  handlerReinstalled: boolean;
+}
+
+export interface NativeParentFailure {
+  errno: number;
+  syscall: string;
+  handlerReinstalled: boolean;
+}
+
+export interface NativeChildFailure extends NativeWaitFields {
+  pid: number;
+  errno: number;
+  childStep: string;
+  handlerReinstalled: boolean;
+}
+
+export type NativeSpawnOutcome = NativeSpawned | NativeParentFailure | NativeChildFailure;
+
+export type NativeReapResult = { pid: number; errno: number } | ({ pid: number } & NativeWaitFields);
+
+export interface NativeAddon {
+  spawn(request: NativeSpawnRequest): NativeSpawnOutcome;
+  reap(pids: Int32Array): NativeReapResult[];
+  /** Returns 0 or an errno value; signals only a child of ours that has not been reaped. */
+  kill(pid: number, signal: number): number;
+  /** The read end of this thread's SIGCHLD self-pipe, or -errno. */
+  openSigchldPipe(): number;
+  ensureSigchldHandler(): boolean;
+}
+
+/**
+ * `PROCESS_SPAWNER_ADDON` names another build of the same addon (the cmake-js one, say);
+ * otherwise `bindings` finds node-gyp's build and lists every path it tried when it cannot.
+ */
+function loadAddon(): NativeAddon {
+  const override = process.env['PROCESS_SPAWNER_ADDON'];
+  if (override !== undefined && override !== '') {
+    return require(path.resolve(override)) as NativeAddon;
+  }
+  return bindings('process_spawner') as NativeAddon;
+}
+
+export const native: NativeAddon = loadAddon();

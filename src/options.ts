@@ -1,0 +1,174 @@
+// Spawn options: apply defaults, validate, interpret. Everything here runs before any syscall, so
+// a bad option is a TypeError or RangeError and no process, fd or zombie comes into being.
+import { isMainThread } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { STDIO_IGNORE, STDIO_PIPE, type NativeSpawnRequest } from './native';
+import { describe } from './signals';
+
+/** What one of the child's fds 0, 1, 2 is connected to. */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
+export type StdioOption = StdioSlot | readonly (StdioSlot | null | undefined)[];
+
+export interface SpawnOptions {
+  /** Working directory of the child; it is entered with chdir after the fds are in place. */
+  cwd?: string | URL;
+  /** The child's whole environment; default `process.env`. Also where PATH is searched. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Per slot: a pipe to us (default), our own fd ('inherit'), /dev/null ('ignore'), or an fd number. */
+  stdio?: StdioOption;
+}
+
+/** A validated spawn: the addon's request plus what the Subprocess needs to know. */
+export interface SpawnPlan {
+  file: string;
+  args: string[];
+  request: NativeSpawnRequest;
+  stdio: StdioSlot[];
+}
+
+// When a PATH is missing, the same default as libuv and glibc's confstr(_CS_PATH).
+const DEFAULT_PATH = '/usr/bin:/bin';
+const STDIO_SLOT_COUNT = 3;
+
+export function planSpawn(file: unknown, args: unknown, options: unknown): SpawnPlan {
+  const validFile = validateFile(file);
+  const validArgs = validateArgs(args);
+  const validOptions = validateOptionsObject(options);
+  const env = validOptions.env === undefined ? undefined : validateEnv(validOptions.env);
+  const stdio = validateStdio(validOptions.stdio);
+  const cwd = validOptions.cwd === undefined ? null : validateCwd(validOptions.cwd);
+  const pathVariable = env === undefined ? process.env['PATH'] : env['PATH'];
+  return {
+    file: validFile,
+    args: validArgs,
+    stdio,
+    request: {
+      execPaths: execPathCandidates(validFile, pathVariable ?? DEFAULT_PATH),
+      argv: [validFile, ...validArgs],
+      envp: envpFor(env),
+      cwd,
+      stdio: stdio.map(stdioCode),
+    },
+  };
+}
+
+/**
+ * The paths execvp would try, built here so the child only loops over them: the file itself
+ * when it contains a slash, otherwise each PATH directory in order (an empty entry is the
+ * working directory, as in POSIX).
+ */
+export function execPathCandidates(file: string, pathVariable: string): string[] {
+  if (file.includes('/')) return [file];
+  return pathVariable.split(':').map((directory) => (directory === '' ? file : `${directory}/${file}`));
+}
+
+function validateFile(file: unknown): string {
+  if (typeof file !== 'string') {
+    throw new TypeError(`Expected the file to be a string, got ${describe(file)}`);
+  }
+  if (file === '') throw new RangeError('Expected the file to be a non-empty string');
+  rejectNulBytes(file, 'the file');
+  return file;
+}
+
+function validateArgs(args: unknown): string[] {
+  if (args === undefined || args === null) return [];
+  if (!Array.isArray(args)) {
+    throw new TypeError(`Expected the arguments to be an array of strings, got ${describe(args)}`);
+  }
+  return args.map((arg: unknown, index) => {
+    if (typeof arg !== 'string') {
+      throw new TypeError(`Expected argument ${index} to be a string, got ${describe(arg)}`);
+    }
+    rejectNulBytes(arg, `argument ${index}`);
+    return arg;
+  });
+}
+
+function validateOptionsObject(options: unknown): SpawnOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected the options to be an object, got ${describe(options)}`);
+  }
+  return options as SpawnOptions;
+}
+
+function validateCwd(cwd: unknown): string {
+  const path = cwd instanceof URL ? fileURLToPath(cwd) : cwd;
+  if (typeof path !== 'string' || path === '') {
+    throw new TypeError(`Expected the \`cwd\` option to be a non-empty string or a file URL, got ${describe(cwd)}`);
+  }
+  rejectNulBytes(path, 'the `cwd` option');
+  return path;
+}
+
+function validateEnv(env: unknown): Record<string, string> {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new TypeError(`Expected the \`env\` option to be an object, got ${describe(env)}`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (key === '' || key.includes('=')) {
+      throw new TypeError(`Expected the \`env\` option's keys to be non-empty and without '=', got ${describe(key)}`);
+    }
+    // Like child_process: values are stringified, so { DEBUG: 1 } works.
+    const text = String(value);
+    rejectNulBytes(key, 'an `env` key');
+    rejectNulBytes(text, `the \`env\` value of ${key}`);
+    result[key] = text;
+  }
+  return result;
+}
+
+function validateStdio(stdio: unknown): StdioSlot[] {
+  if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
+  if (typeof stdio === 'string') return Array(STDIO_SLOT_COUNT).fill(validateSlot(stdio, 0));
+  if (!Array.isArray(stdio)) {
+    throw new TypeError(`Expected the \`stdio\` option to be a string or an array, got ${describe(stdio)}`);
+  }
+  if (stdio.length > STDIO_SLOT_COUNT) {
+    throw new RangeError(`Expected the \`stdio\` option to have at most ${STDIO_SLOT_COUNT} entries, got ${stdio.length}`);
+  }
+  const slots: StdioSlot[] = [];
+  for (let i = 0; i < STDIO_SLOT_COUNT; i++) {
+    const slot: unknown = stdio[i];
+    slots.push(slot === undefined || slot === null ? 'pipe' : validateSlot(slot, i));
+  }
+  return slots;
+}
+
+function validateSlot(slot: unknown, index: number): StdioSlot {
+  if (slot === 'pipe' || slot === 'inherit' || slot === 'ignore') return slot;
+  if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot <= 0x7fffffff) return slot;
+  throw new TypeError(
+    `Expected \`stdio[${index}]\` to be 'pipe', 'inherit', 'ignore' or a file descriptor number, got ${describe(slot)}`,
+  );
+}
+
+function stdioCode(slot: StdioSlot, index: number): number {
+  if (slot === 'pipe') return STDIO_PIPE;
+  if (slot === 'ignore') return STDIO_IGNORE;
+  if (slot === 'inherit') return index;
+  return slot;
+}
+
+/**
+ * null lets the child take the process's C environ as it is, with no copying: only on the main
+ * thread, where process.env writes through to environ. A worker_thread's process.env is a copy.
+ */
+function envpFor(env: Record<string, string> | undefined): string[] | null {
+  if (env === undefined && isMainThread) return null;
+  const source = env ?? (process.env as Record<string, string>);
+  const envp: string[] = [];
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined) envp.push(`${key}=${value}`);
+  }
+  return envp;
+}
+
+function rejectNulBytes(value: string, what: string): void {
+  if (value.includes('\0')) {
+    throw new TypeError(`Expected ${what} to contain no null bytes, got ${describe(value)}`);
+  }
+}

@@ -1,0 +1,90 @@
+// Learns when our children exit. The addon's SIGCHLD handler writes a byte to this thread's
+// self-pipe; the event loop sees the pipe readable and we wait4(pid, WNOHANG) each pid we spawned.
+// Never waitpid(-1): child_process's children (and everyone else's) are not ours to reap.
+//
+// libuv replaces SIGCHLD's handler without chaining when child_process spawns, and resets it to
+// SIG_DFL when its last child is gone, so ours can vanish at any time. While we have children
+// alive, a low-frequency check puts the handler back and sweeps our pids when it had to, so an
+// exit is seen within SAFETY_CHECK_MS even in the worst interleaving.
+import net from 'node:net';
+import { native, type NativeReapResult } from './native';
+import { SpawnError } from './errors';
+
+export type ExitListener = (result: NativeReapResult) => void;
+
+const SAFETY_CHECK_MS = 50;
+
+class Reaper {
+  private readonly children = new Map<number, ExitListener>();
+  private watcher: net.Socket | null = null;
+  private safetyTimer: NodeJS.Timeout | null = null;
+  private sweepScheduled = false;
+
+  /** Opens the self-pipe before the first spawn, so that no SIGCHLD can go unseen. */
+  prepare(): void {
+    if (this.watcher !== null) return;
+    const fd = native.openSigchldPipe();
+    if (fd < 0) throw new SpawnError({ errno: -fd, syscall: 'pipe2' });
+    const watcher = new net.Socket({ fd, readable: true, writable: false });
+    watcher.on('data', () => this.sweep());
+    watcher.unref();
+    this.watcher = watcher;
+  }
+
+  track(pid: number, onExit: ExitListener): void {
+    this.children.set(pid, onExit);
+    if (this.children.size === 1) this.startWatching();
+  }
+
+  isTracked(pid: number): boolean {
+    return this.children.has(pid);
+  }
+
+  /** After a spawn that found the handler gone: exits may have been missed. Runs on a later tick. */
+  scheduleSweep(): void {
+    if (this.sweepScheduled) return;
+    this.sweepScheduled = true;
+    setImmediate(() => {
+      this.sweepScheduled = false;
+      this.sweep();
+    });
+  }
+
+  /** Reaps every tracked pid that has exited and tells its listener. */
+  sweep(): void {
+    if (this.children.size === 0) return;
+    const results = native.reap(Int32Array.from(this.children.keys()));
+    let listenerError: unknown = null;
+    for (const result of results) {
+      const onExit = this.children.get(result.pid);
+      this.children.delete(result.pid);
+      // One listener throwing must not leave the other exits unreported.
+      try {
+        onExit?.(result);
+      } catch (error) {
+        listenerError ??= error;
+      }
+    }
+    if (this.children.size === 0) this.stopWatching();
+    if (listenerError !== null) throw listenerError;
+  }
+
+  // The pipe holds the event loop open only while a child of ours is running, like a libuv
+  // process handle does.
+  private startWatching(): void {
+    this.watcher?.ref();
+    this.safetyTimer = setInterval(() => {
+      if (native.ensureSigchldHandler()) this.sweep();
+    }, SAFETY_CHECK_MS);
+    this.safetyTimer.unref();
+  }
+
+  private stopWatching(): void {
+    this.watcher?.unref();
+    if (this.safetyTimer !== null) clearInterval(this.safetyTimer);
+    this.safetyTimer = null;
+  }
+}
+
+/** One per JavaScript thread: each thread's module instance has its own. */
+export const reaper = new Reaper();

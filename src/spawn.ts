@@ -1,0 +1,48 @@
+// spawn(): validate, fork and exec through the addon, and wrap the result in a Subprocess.
+import { performance } from 'node:perf_hooks';
+import { native, type NativeChildFailure, type NativeSpawnOutcome } from './native';
+import { planSpawn, type SpawnOptions, type SpawnPlan } from './options';
+import { reaper } from './reaper';
+import { SpawnError, type ChildStep } from './errors';
+import { Subprocess } from './subprocess';
+
+export function spawn(file: string, args?: readonly string[], options?: SpawnOptions): Subprocess;
+export function spawn(file: string, options?: SpawnOptions): Subprocess;
+export function spawn(
+  file: string,
+  argsOrOptions?: readonly string[] | SpawnOptions,
+  maybeOptions?: SpawnOptions,
+): Subprocess {
+  const [args, options] = Array.isArray(argsOrOptions) ? [argsOrOptions, maybeOptions] : [undefined, argsOrOptions];
+  const plan = planSpawn(file, args, options);
+  reaper.prepare();
+  const startedAt = performance.now();
+  const outcome = native.spawn(plan.request);
+  if (outcome.handlerReinstalled) reaper.scheduleSweep();
+  if (!('fds' in outcome)) throw spawnErrorFrom(outcome, plan);
+  return new Subprocess({ pid: outcome.pid, file: plan.file, args: plan.args, fds: outcome.fds, startedAt });
+}
+
+function spawnErrorFrom(outcome: Exclude<NativeSpawnOutcome, { fds: number[] }>, plan: SpawnPlan): SpawnError {
+  const common = { errno: outcome.errno, path: plan.file, spawnargs: plan.args };
+  if (!('childStep' in outcome)) return new SpawnError({ ...common, syscall: outcome.syscall });
+  return childFailure(outcome, plan, common);
+}
+
+// The child reported a failed step through the error pipe, and the addon has already reaped it.
+function childFailure(
+  outcome: NativeChildFailure,
+  plan: SpawnPlan,
+  common: { errno: number; path: string; spawnargs: string[] },
+): SpawnError {
+  const step = outcome.childStep as ChildStep;
+  return new SpawnError({
+    ...common,
+    syscall: `spawn ${plan.file}`,
+    childStep: step,
+    pid: outcome.pid,
+    status: outcome.status,
+    exitCode: outcome.exitCode,
+    ...(step === 'chdir' && plan.request.cwd !== null ? { detail: ` '${plan.request.cwd}'` } : {}),
+  });
+}

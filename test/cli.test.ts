@@ -1,0 +1,93 @@
+// The process-spawner command, run as a user runs it: node dist/cli.js, through our own spawn.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { spawn } from '../src/index';
+import { expectNoLeaks } from './helpers/leaks';
+import { finish } from './helpers/collect';
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+
+function cli(args: string[], input?: string) {
+  const child = spawn(process.execPath, [CLI, ...args]);
+  if (input === undefined) child.stdin?.end();
+  else child.stdin?.end(input);
+  return finish(child);
+}
+
+describe('process-spawner', () => {
+  it('runs a command string through /bin/sh -c', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['echo hello world']);
+      expect(result).toMatchObject({ stdout: 'hello world\n', stderr: '' });
+      expect(result.exit.exitCode).toBe(0);
+    }));
+
+  it('execs the file after -- directly, with no shell', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['--', 'echo', 'hello', '$HOME', '*']);
+      expect(result.stdout).toBe('hello $HOME *\n');
+    }));
+
+  it('passes stdin through: cat fed "hello" echoes it and sees EOF', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['cat'], 'hello\n');
+      expect(result.stdout).toBe('hello\n');
+      expect(result.exit.exitCode).toBe(0);
+    }));
+
+  it('echoes line by line while stdin stays open', () =>
+    expectNoLeaks(async () => {
+      const child = spawn(process.execPath, [CLI, 'cat']);
+      child.stdin?.write('first\n');
+      const firstLine = await new Promise<string>((resolve) => child.stdout?.once('data', (chunk) => resolve(String(chunk))));
+      expect(firstLine).toBe('first\n');
+      child.stdin?.end('second\n');
+      expect((await finish(child)).stdout).toBe('second\n');
+    }));
+
+  it('exits with the child\'s status, and 128 + n for a signal', () =>
+    expectNoLeaks(async () => {
+      expect((await cli(['exit 42'])).exit.exitCode).toBe(42);
+      expect((await cli(['kill -TERM $$'])).exit.exitCode).toBe(128 + 15);
+      expect((await cli(['kill -KILL $$'])).exit.exitCode).toBe(128 + 9);
+    }));
+
+  it('forwards SIGTERM to the child and exits 143', () =>
+    expectNoLeaks(async () => {
+      const child = spawn(process.execPath, [CLI, 'echo started; exec sleep 30']);
+      await new Promise((resolve) => child.stdout?.once('data', resolve));
+      child.kill('SIGTERM');
+      expect((await finish(child)).exit.exitCode).toBe(143);
+    }));
+
+  it('prints lifecycle lines with --verbose: pid, argv, how it ended and its rusage', () =>
+    expectNoLeaks(async () => {
+      const { stderr, stdout } = await cli(['--verbose', '--', 'sh', '-c', 'exit 3']);
+      expect(stdout).toBe('');
+      const [spawned, ended] = stderr.trim().split('\n');
+      expect(spawned).toMatch(/^process-spawner: spawned pid \d+: \["sh","-c","exit 3"\]$/);
+      expect(ended).toMatch(/^process-spawner: pid \d+ ended: exit 3, status 768, after [\d.]+ ms; user [\d.]+ ms, system [\d.]+ ms, max RSS \d+ KiB$/);
+    }));
+
+  it('reports a missing program the way a shell does: message and status 127', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['--', 'no-such-program-xyz']);
+      expect(result.stderr).toBe('process-spawner: no-such-program-xyz: spawn no-such-program-xyz ENOENT (execvp)\n');
+      expect(result.exit.exitCode).toBe(127);
+    }));
+
+  it('rejects bad flags with the usage line and status 2', () =>
+    expectNoLeaks(async () => {
+      for (const args of [['--nope', 'true'], [], ['--'], ['echo', 'two', 'strings']]) {
+        const result = await cli(args);
+        expect(result.exit.exitCode).toBe(2);
+        expect(result.stderr).toMatch(/\nusage: process-spawner /);
+      }
+    }));
+
+  it('prints --help with examples, and --version', () =>
+    expectNoLeaks(async () => {
+      expect((await cli(['--help'])).stdout).toContain('process-spawner "echo hello world"');
+      expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    }));
+});
