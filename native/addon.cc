@@ -10,7 +10,7 @@ namespace ps {
 
 class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
  public:
-  ProcessSpawnerAddon(Napi::Env env, Napi::Object exports) {
+  ProcessSpawnerAddon(Napi::Env /*env*/, Napi::Object exports) {
     DefineAddon(exports, {
         InstanceMethod("spawn", &ProcessSpawnerAddon::Spawn),
         InstanceMethod("reap", &ProcessSpawnerAddon::Reap),

@@ -3,7 +3,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { STDIO_IGNORE, STDIO_PIPE, type NativeSpawnRequest } from './native';
-import { describe } from './signals';
+import { describeValue } from './validate';
 
 /** What one of the child's fds 0, 1, 2 is connected to. */
 export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
@@ -64,7 +64,7 @@ export function execPathCandidates(file: string, pathVariable: string): string[]
 
 function validateFile(file: unknown): string {
   if (typeof file !== 'string') {
-    throw new TypeError(`Expected the file to be a string, got ${describe(file)}`);
+    throw new TypeError(`Expected the file to be a string, got ${describeValue(file)}`);
   }
   if (file === '') throw new RangeError('Expected the file to be a non-empty string');
   rejectNulBytes(file, 'the file');
@@ -74,11 +74,11 @@ function validateFile(file: unknown): string {
 function validateArgs(args: unknown): string[] {
   if (args === undefined || args === null) return [];
   if (!Array.isArray(args)) {
-    throw new TypeError(`Expected the arguments to be an array of strings, got ${describe(args)}`);
+    throw new TypeError(`Expected the arguments to be an array of strings, got ${describeValue(args)}`);
   }
   return args.map((arg: unknown, index) => {
     if (typeof arg !== 'string') {
-      throw new TypeError(`Expected argument ${index} to be a string, got ${describe(arg)}`);
+      throw new TypeError(`Expected argument ${index} to be a string, got ${describeValue(arg)}`);
     }
     rejectNulBytes(arg, `argument ${index}`);
     return arg;
@@ -88,7 +88,7 @@ function validateArgs(args: unknown): string[] {
 function validateOptionsObject(options: unknown): SpawnOptions {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected the options to be an object, got ${describe(options)}`);
+    throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`);
   }
   return options as SpawnOptions;
 }
@@ -96,7 +96,7 @@ function validateOptionsObject(options: unknown): SpawnOptions {
 function validateCwd(cwd: unknown): string {
   const path = cwd instanceof URL ? fileURLToPath(cwd) : cwd;
   if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`Expected the \`cwd\` option to be a non-empty string or a file URL, got ${describe(cwd)}`);
+    throw new TypeError(`Expected the \`cwd\` option to be a non-empty string or a file URL, got ${describeValue(cwd)}`);
   }
   rejectNulBytes(path, 'the `cwd` option');
   return path;
@@ -104,13 +104,13 @@ function validateCwd(cwd: unknown): string {
 
 function validateEnv(env: unknown): Record<string, string> {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
-    throw new TypeError(`Expected the \`env\` option to be an object, got ${describe(env)}`);
+    throw new TypeError(`Expected the \`env\` option to be an object, got ${describeValue(env)}`);
   }
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (key === '' || key.includes('=')) {
-      throw new TypeError(`Expected the \`env\` option's keys to be non-empty and without '=', got ${describe(key)}`);
+      throw new TypeError(`Expected the \`env\` option's keys to be non-empty and without '=', got ${describeValue(key)}`);
     }
     // Like child_process: values are stringified, so { DEBUG: 1 } works.
     const text = String(value);
@@ -125,7 +125,7 @@ function validateStdio(stdio: unknown): StdioSlot[] {
   if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
   if (typeof stdio === 'string') return Array(STDIO_SLOT_COUNT).fill(validateSlot(stdio, 0));
   if (!Array.isArray(stdio)) {
-    throw new TypeError(`Expected the \`stdio\` option to be a string or an array, got ${describe(stdio)}`);
+    throw new TypeError(`Expected the \`stdio\` option to be a string or an array, got ${describeValue(stdio)}`);
   }
   if (stdio.length > STDIO_SLOT_COUNT) {
     throw new RangeError(`Expected the \`stdio\` option to have at most ${STDIO_SLOT_COUNT} entries, got ${stdio.length}`);
@@ -142,7 +142,7 @@ function validateSlot(slot: unknown, index: number): StdioSlot {
   if (slot === 'pipe' || slot === 'inherit' || slot === 'ignore') return slot;
   if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot <= 0x7fffffff) return slot;
   throw new TypeError(
-    `Expected \`stdio[${index}]\` to be 'pipe', 'inherit', 'ignore' or a file descriptor number, got ${describe(slot)}`,
+    `Expected \`stdio[${index}]\` to be 'pipe', 'inherit', 'ignore' or a file descriptor number, got ${describeValue(slot)}`,
   );
 }
 
@@ -169,6 +169,6 @@ function envpFor(env: Record<string, string> | undefined): string[] | null {
 
 function rejectNulBytes(value: string, what: string): void {
   if (value.includes('\0')) {
-    throw new TypeError(`Expected ${what} to contain no null bytes, got ${describe(value)}`);
+    throw new TypeError(`Expected ${what} to contain no null bytes, got ${describeValue(value)}`);
   }
 }

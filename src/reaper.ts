@@ -20,7 +20,10 @@ class Reaper {
   private safetyTimer: NodeJS.Timeout | null = null;
   private sweepScheduled = false;
 
-  /** Opens the self-pipe before the first spawn, so that no SIGCHLD can go unseen. */
+  /**
+   * Before this thread's first spawn: opens its self-pipe and installs the handler, so that even
+   * a child that exits at once is heard.
+   */
   prepare(): void {
     if (this.watcher !== null) return;
     const fd = native.openSigchldPipe();
@@ -29,6 +32,7 @@ class Reaper {
     watcher.on('data', () => this.sweep());
     watcher.unref();
     this.watcher = watcher;
+    native.ensureSigchldHandler();
   }
 
   track(pid: number, onExit: ExitListener): void {

@@ -1,5 +1,6 @@
 // Signal names and numbers, as Node spells them (os.constants.signals).
 import { constants } from 'node:os';
+import { describeValue } from './validate';
 
 const signalNumbers = constants.signals as Readonly<Record<string, number>>;
 const signalNames = new Map<number, NodeJS.Signals>();
@@ -18,15 +19,10 @@ export function toSignalNumber(signal: unknown, optionName = 'signal'): number {
     return signalNumbers[signal] as number;
   }
   throw new TypeError(
-    `Expected the \`${optionName}\` option to be a signal name like 'SIGTERM' or a signal number, got ${describe(signal)}`,
+    `Expected the \`${optionName}\` option to be a signal name like 'SIGTERM' or a signal number, got ${describeValue(signal)}`,
   );
 }
 
 export function signalName(number: number): NodeJS.Signals | null {
   return signalNames.get(number) ?? null;
-}
-
-export function describe(value: unknown): string {
-  const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'bigint' ? `${value}n` : String(value);
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
 }

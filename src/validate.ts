@@ -1,0 +1,25 @@
+// Argument checks shared by every option parser: messages name the option and show the value.
+/** Renders a value for an error message: `-1` (number), `"abc"` (string), `null`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return '`null`';
+  if (typeof value === 'string') return `\`${JSON.stringify(value)}\` (string)`;
+  if (typeof value === 'bigint') return `\`${value}n\` (bigint)`;
+  if (typeof value === 'object' || typeof value === 'function') {
+    return `\`${Object.prototype.toString.call(value)}\` (${typeof value})`;
+  }
+  return `\`${String(value)}\` (${typeof value})`;
+}
+
+/**
+ * Throws a TypeError when `value` is not an integer and a RangeError when it is outside
+ * [min, max]; `what` names the value in the message, e.g. "the `maxFrameSize` option".
+ */
+export function assertIntegerInRange(value: unknown, what: string, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(expectation(value, what, min, max));
+  if (value < min || value > max) throw new RangeError(expectation(value, what, min, max));
+}
+
+// Built only on failure: the encoder validates on every frame.
+function expectation(value: unknown, what: string, min: number, max: number): string {
+  return `Expected ${what} to be an integer between ${min} and ${max}, got ${describeValue(value)}`;
+}

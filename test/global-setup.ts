@@ -1,0 +1,13 @@
+// Compiles src/ to dist/ once before the test files run: the Node worker fixtures import the
+// runtime the way users do, `import { serve } from 'process-spawner/worker'`, which resolves
+// through package.json's exports to dist/worker.js.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export default function buildTypeScript(): void {
+  const root = join(__dirname, '..');
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
