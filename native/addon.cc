@@ -1,6 +1,8 @@
 // The addon's exports. One instance per JavaScript thread (main thread or worker_thread), each
 // with its own SIGCHLD self-pipe; the methods are thin wrappers over spawn.h and sigchld.h.
+#include <errno.h>
 #include <napi.h>
+#include <signal.h>
 
 #include "convert.h"
 #include "sigchld.h"
@@ -10,13 +12,15 @@ namespace ps {
 
 class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
  public:
-  ProcessSpawnerAddon(Napi::Env /*env*/, Napi::Object exports) {
+  ProcessSpawnerAddon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {
         InstanceMethod("spawn", &ProcessSpawnerAddon::Spawn),
         InstanceMethod("reap", &ProcessSpawnerAddon::Reap),
         InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
+        InstanceMethod("killProcessGroup", &ProcessSpawnerAddon::KillProcessGroup),
         InstanceMethod("openSigchldPipe", &ProcessSpawnerAddon::OpenSigchldPipe),
         InstanceMethod("ensureSigchldHandler", &ProcessSpawnerAddon::EnsureSigchldHandler),
+        InstanceValue("rlimitResources", rlimit_resources(env)),
     });
   }
 
@@ -36,7 +40,8 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     SpawnRequest request;
     if (!request_from_js(info[0].As<Napi::Object>(), &request)) return env.Undefined();
     Napi::Object result = outcome_to_js(env, spawn_process(request));
-    // Verified after the fork so that the spawn's own strace reads as the textbook sequence.
+    // child_process may have replaced our handler since the last spawn (libuv does not chain):
+    // the caller sweeps when this says the handler had to be put back.
     result.Set("handlerReinstalled", ensure_sigchld_handler());
     return result;
   }
@@ -69,6 +74,19 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     const int32_t signal = info[1].As<Napi::Number>().Int32Value();
     if (pid <= 0) return Napi::Number::New(env, ESRCH);  // never a process group, never "all"
     return Napi::Number::New(env, kill_unreaped_child(pid, signal));
+  }
+
+  // killProcessGroup(pgid, signal) -> 0 or an errno value: kill(-pgid, signal).
+  Napi::Value KillProcessGroup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "killProcessGroup expects (pgid, signal)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int32_t pgid = info[0].As<Napi::Number>().Int32Value();
+    const int32_t signal = info[1].As<Napi::Number>().Int32Value();
+    if (pgid <= 1) return Napi::Number::New(env, ESRCH);  // never our own group, never init's
+    return Napi::Number::New(env, ::kill(-pgid, signal) == 0 ? 0 : errno);
   }
 
   // openSigchldPipe() -> the read end (owned by the caller from now on), or -errno.

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -14,7 +17,8 @@ namespace ps {
 namespace {
 
 const char* const kChildStepNames[] = {
-    "unknown", "sigaction", "sigprocmask", "fcntl", "dup2", "chdir", "execvp",
+    "unknown",  "sigaction", "sigprocmask", "fcntl",     "dup2",   "chdir",  "execvp", "closeFds",
+    "setsid",   "setpgid",   "setrlimit",   "setgroups", "setgid", "setuid", "prctl",
 };
 
 [[noreturn]] void report_and_exit(const ChildPlan* plan, ChildStep step, int error) {
@@ -28,12 +32,18 @@ const char* const kChildStepNames[] = {
 }
 
 // Node installs handlers and ignores SIGPIPE. exec resets handlers but keeps SIG_IGN, and a
-// handler could run in this child if a signal lands before exec, so every disposition goes back to
+// handler could run in this child if a signal lands before exec, so dispositions go back to
 // SIG_DFL while all signals are still blocked. Real-time signals above 31 belong to glibc.
-int reset_signal_dispositions() {
+// With restoreSignals off, ignored signals stay ignored; handlers are reset all the same.
+int reset_signal_dispositions(bool reset_ignored) {
   static const struct sigaction kDefault = {};  // sa_handler == SIG_DFL, empty mask, no flags
   for (int sig = 1; sig < 32; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (!reset_ignored) {
+      struct sigaction current;
+      if (sigaction(sig, nullptr, &current) != 0) return errno;
+      if (current.sa_handler == SIG_IGN || current.sa_handler == SIG_DFL) continue;
+    }
     if (sigaction(sig, &kDefault, nullptr) != 0) return errno;
   }
   return 0;
@@ -84,10 +94,93 @@ int make_blocking(int fd) {
   return fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? 0 : errno;
 }
 
-int unblock_all_signals() {
-  sigset_t empty;
-  sigemptyset(&empty);
-  return sigprocmask(SIG_SETMASK, &empty, nullptr) == 0 ? 0 : errno;
+// Reads a decimal fd number from a /proc/self/fd entry name; -1 for "." and "..".
+int parse_fd_name(const char* name) {
+  if (*name < '0' || *name > '9') return -1;
+  int fd = 0;
+  for (; *name >= '0' && *name <= '9'; name++) fd = fd * 10 + (*name - '0');
+  return fd;
+}
+
+// Fallback for kernels before close_range (5.9): the fds that are really open, read from
+// /proc/self/fd with raw getdents64 (opendir would malloc), as CPython does.
+int close_fds_listed_in_proc(int first, int keep) {
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return errno;
+  alignas(8) char buffer[2048];
+  for (;;) {
+    long length = syscall(SYS_getdents64, dir, buffer, sizeof buffer);
+    if (length <= 0) break;
+    for (long offset = 0; offset < length;) {
+      // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+      const char* entry = buffer + offset;
+      unsigned short record_length;
+      __builtin_memcpy(&record_length, entry + 16, sizeof record_length);
+      int fd = parse_fd_name(entry + 19);
+      if (fd >= first && fd != keep && fd != dir) close(fd);
+      offset += record_length;
+    }
+  }
+  close(dir);
+  return 0;
+}
+
+// Last resort, without /proc: every fd number up to the limit.
+int close_fds_up_to_limit(int first, int keep) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return errno;
+  const rlim_t last = limit.rlim_cur == RLIM_INFINITY ? 65536 : limit.rlim_cur;
+  for (rlim_t fd = static_cast<rlim_t>(first); fd < last; fd++) {
+    if (static_cast<int>(fd) != keep) close(static_cast<int>(fd));
+  }
+  return 0;
+}
+
+// closeFds: nothing of the parent's reaches the program beyond its slots, whether or not it
+// was opened with O_CLOEXEC. `keep` is the error pipe, which must live until exec.
+int close_other_fds(int first, int keep) {
+#ifdef SYS_close_range
+  bool ok = keep <= first || syscall(SYS_close_range, first, keep - 1, 0) == 0;
+  if (ok) ok = syscall(SYS_close_range, keep + 1, ~0U, 0) == 0;
+  if (ok) return 0;
+  if (errno != ENOSYS) return errno;
+#endif
+  return close_fds_listed_in_proc(first, keep) == 0 ? 0 : close_fds_up_to_limit(first, keep);
+}
+
+int apply_rlimits(const ChildPlan* plan) {
+  for (size_t i = 0; i < plan->rlimit_count; i++) {
+    const ChildResourceLimit& entry = plan->rlimits[i];
+    if (setrlimit(static_cast<__rlimit_resource_t>(entry.resource), &entry.limit) != 0) return errno;
+  }
+  return 0;
+}
+
+// Raw syscalls: see child.h. Returns 0 or an errno value, with *step set to the failing call.
+int apply_credentials(const ChildCredentials& credentials, ChildStep* step) {
+  *step = kStepSetgroups;
+  if (credentials.set_groups &&
+      syscall(SYS_setgroups, credentials.group_count, credentials.groups) != 0) {
+    return errno;
+  }
+  // Best effort, as libuv: an unprivileged caller that only restates its own ids may not drop.
+  if (credentials.drop_groups && syscall(SYS_setgroups, 0, nullptr) != 0 && errno != EPERM) {
+    return errno;
+  }
+  *step = kStepSetgid;
+  if (credentials.set_gid && syscall(SYS_setgid, credentials.gid) != 0) return errno;
+  *step = kStepSetuid;
+  if (credentials.set_uid && syscall(SYS_setuid, credentials.uid) != 0) return errno;
+  return 0;
+}
+
+// After the credentials, since changing them clears the setting. If the parent died before the
+// setting took hold, nobody will send the signal: the child sends it to itself (it is delivered
+// when the mask is lifted, with its default disposition).
+int set_parent_death_signal(const ChildPlan* plan) {
+  if (prctl(PR_SET_PDEATHSIG, plan->parent_death_signal) != 0) return errno;
+  if (getppid() != plan->parent_pid) kill(getpid(), plan->parent_death_signal);
+  return 0;
 }
 
 // The PATH search of execvp, over candidates the parent built from the `env` option's PATH.
@@ -110,6 +203,38 @@ int exec_first_candidate(const ChildPlan* plan) {
   return saw_eacces ? EACCES : last_error;
 }
 
+void install_stdio(ChildPlan* plan) {
+  int error;
+  if ((error = move_fds_out_of_slot_range(plan)) != 0) report_and_exit(plan, kStepFcntl, error);
+  for (int i = 0; i < plan->slot_count; i++) {
+    if ((error = install_slot(i, plan->slots[i])) != 0) report_and_exit(plan, kStepDup2, error);
+    if (plan->slots[i].clear_nonblock && (error = make_blocking(i)) != 0) {
+      report_and_exit(plan, kStepFcntl, error);
+    }
+  }
+  if (plan->close_other_fds && (error = close_other_fds(plan->slot_count, plan->error_fd)) != 0) {
+    report_and_exit(plan, kStepCloseFds, error);
+  }
+}
+
+// Session and group first: setsid fails for a group leader, and the credentials may forbid both.
+void apply_process_settings(ChildPlan* plan) {
+  int error;
+  if (plan->cwd != nullptr && chdir(plan->cwd) != 0) report_and_exit(plan, kStepChdir, errno);
+  if (plan->set_umask) umask(plan->umask);
+  if (plan->new_session && setsid() < 0) report_and_exit(plan, kStepSetsid, errno);
+  if (plan->process_group >= 0 && setpgid(0, plan->process_group) != 0) {
+    report_and_exit(plan, kStepSetpgid, errno);
+  }
+  // Before the credentials: raising a hard limit needs the privileges setuid may give up.
+  if ((error = apply_rlimits(plan)) != 0) report_and_exit(plan, kStepSetrlimit, error);
+  ChildStep step;
+  if ((error = apply_credentials(plan->credentials, &step)) != 0) report_and_exit(plan, step, error);
+  if (plan->parent_death_signal > 0 && (error = set_parent_death_signal(plan)) != 0) {
+    report_and_exit(plan, kStepPrctl, error);
+  }
+}
+
 }  // namespace
 
 const char* child_step_name(int32_t step) {
@@ -119,17 +244,15 @@ const char* child_step_name(int32_t step) {
 
 void run_child(ChildPlan* plan) {
   int error;
-  if ((error = reset_signal_dispositions()) != 0) report_and_exit(plan, kStepSigaction, error);
-  if ((error = move_fds_out_of_slot_range(plan)) != 0) report_and_exit(plan, kStepFcntl, error);
-  for (int i = 0; i < plan->slot_count; i++) {
-    if ((error = install_slot(i, plan->slots[i])) != 0) report_and_exit(plan, kStepDup2, error);
-    if (plan->slots[i].clear_nonblock && (error = make_blocking(i)) != 0) {
-      report_and_exit(plan, kStepFcntl, error);
-    }
+  if ((error = reset_signal_dispositions(plan->reset_ignored_signals)) != 0) {
+    report_and_exit(plan, kStepSigaction, error);
   }
-  if (plan->cwd != nullptr && chdir(plan->cwd) != 0) report_and_exit(plan, kStepChdir, errno);
+  install_stdio(plan);
+  apply_process_settings(plan);
   // Last, so that no signal is delivered to this child before its handlers are all default.
-  if ((error = unblock_all_signals()) != 0) report_and_exit(plan, kStepSigprocmask, error);
+  if (sigprocmask(SIG_SETMASK, &plan->exec_mask, nullptr) != 0) {
+    report_and_exit(plan, kStepSigprocmask, errno);
+  }
   report_and_exit(plan, kStepExecvp, exec_first_candidate(plan));
 }
 

@@ -3,12 +3,20 @@
 // Async-signal-safety rule: Node is multi-threaded, and fork() copies only the calling thread.
 // Any lock another thread held (malloc's, stdio's, V8's) stays locked forever in the child.
 // So everything the child reads is prepared by the parent before fork (ChildPlan), and the child
-// calls only async-signal-safe functions: sigaction, sigprocmask, fcntl, dup2, chdir, execve,
-// write, _exit. No malloc or new, no std::string, no printf or strerror, no exceptions, no N-API.
+// calls only async-signal-safe functions: sigaction, sigprocmask, fcntl, dup2, close, chdir,
+// umask, setsid, setpgid, setrlimit, prctl, getppid, kill, open, execve, write, _exit, and raw
+// syscall()s. No malloc or new, no std::string, no printf or strerror, no exceptions, no N-API.
+// Credentials are changed with raw syscalls, not glibc's setuid(): glibc broadcasts those to
+// every thread it knows of, under a lock, and in the child those threads (and the lock's owner)
+// do not exist.
 #ifndef PROCESS_SPAWNER_CHILD_H_
 #define PROCESS_SPAWNER_CHILD_H_
 
+#include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 namespace ps {
 
@@ -21,6 +29,14 @@ enum ChildStep : int32_t {
   kStepDup2 = 4,
   kStepChdir = 5,
   kStepExecvp = 6,
+  kStepCloseFds = 7,
+  kStepSetsid = 8,
+  kStepSetpgid = 9,
+  kStepSetrlimit = 10,
+  kStepSetgroups = 11,
+  kStepSetgid = 12,
+  kStepSetuid = 13,
+  kStepPrctl = 14,
 };
 
 const char* child_step_name(int32_t step);
@@ -38,6 +54,24 @@ struct ChildSlot {
   bool clear_nonblock;  // the file description is shared with the parent: make it blocking
 };
 
+struct ChildResourceLimit {
+  int resource;  // RLIMIT_*
+  struct rlimit limit;
+};
+
+// Who the child becomes: applied in the order setgroups, setgid, setuid.
+struct ChildCredentials {
+  bool set_groups;
+  const gid_t* groups;
+  size_t group_count;
+  // uid or gid given without groups: drop the supplementary groups as libuv does (best effort).
+  bool drop_groups;
+  bool set_gid;
+  gid_t gid;
+  bool set_uid;
+  uid_t uid;
+};
+
 // Everything the child needs, built before fork. The child may rewrite `slots[i].source` and
 // `error_fd` when it moves an fd out of the way.
 struct ChildPlan {
@@ -48,6 +82,19 @@ struct ChildPlan {
   ChildSlot* slots;
   int slot_count;
   int error_fd;  // write end of the CLOEXEC error pipe
+
+  bool close_other_fds;         // close every fd >= slot_count before exec
+  bool reset_ignored_signals;   // SIG_IGN -> SIG_DFL too (restoreSignals); handlers always reset
+  sigset_t exec_mask;           // the signal mask the program starts with
+  bool new_session;             // setsid()
+  pid_t process_group;          // setpgid(0, process_group) when >= 0 (0: a new group)
+  bool set_umask;
+  mode_t umask;
+  const ChildResourceLimit* rlimits;
+  size_t rlimit_count;
+  ChildCredentials credentials;
+  int parent_death_signal;  // PR_SET_PDEATHSIG when > 0
+  pid_t parent_pid;         // to notice a parent that died before PR_SET_PDEATHSIG took hold
 };
 
 // Runs the child path and execs; never returns. On failure it reports through plan->error_fd and

@@ -50,6 +50,89 @@ bool stdio_from_js(const Napi::Value& value, std::vector<StdioSpec>* out) {
   return true;
 }
 
+// Optional numeric fields: absent, null or -1 mean "not set".
+bool optional_int(const Napi::Object& object, const char* key, int64_t* out) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsNumber()) return false;
+  *out = value.As<Napi::Number>().Int64Value();
+  return *out >= 0;
+}
+
+bool flag(const Napi::Object& object, const char* key, bool fallback) {
+  Napi::Value value = object.Get(key);
+  return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
+}
+
+bool numbers_from_js(const Napi::Value& value, std::vector<double>* out) {
+  if (!value.IsArray()) return false;
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsNumber()) return false;
+    out->push_back(item.As<Napi::Number>().DoubleValue());
+  }
+  return true;
+}
+
+// Infinity (or anything past rlim_t) is RLIM_INFINITY.
+rlim_t rlimit_value(double value) {
+  return value >= 1.8446744073709552e19 ? RLIM_INFINITY : static_cast<rlim_t>(value);
+}
+
+// rlimits: a flat array [resource, soft, hard, resource, soft, hard, ...].
+bool rlimits_from_js(const Napi::Value& value, SpawnRequest* request) {
+  if (value.IsUndefined() || value.IsNull()) return true;
+  std::vector<double> flat;
+  if (!numbers_from_js(value, &flat) || flat.size() % 3 != 0) return false;
+  for (size_t i = 0; i < flat.size(); i += 3) {
+    struct rlimit limit {rlimit_value(flat[i + 1]), rlimit_value(flat[i + 2])};
+    request->rlimits.push_back({static_cast<int>(flat[i]), limit});
+  }
+  return true;
+}
+
+bool signal_mask_from_js(const Napi::Value& value, SpawnRequest* request) {
+  if (value.IsUndefined() || value.IsNull()) return true;
+  std::vector<double> signals;
+  if (!numbers_from_js(value, &signals)) return false;
+  request->has_signal_mask = true;
+  sigemptyset(&request->signal_mask);
+  for (double signal : signals) {
+    if (sigaddset(&request->signal_mask, static_cast<int>(signal)) != 0) return false;
+  }
+  return true;
+}
+
+bool groups_from_js(const Napi::Value& value, SpawnRequest* request) {
+  if (value.IsUndefined() || value.IsNull()) return true;
+  std::vector<double> groups;
+  if (!numbers_from_js(value, &groups)) return false;
+  request->set_groups = true;
+  for (double group : groups) request->groups.push_back(static_cast<gid_t>(group));
+  return true;
+}
+
+// The POSIX settings of the request; all optional.
+bool settings_from_js(const Napi::Object& object, SpawnRequest* request) {
+  int64_t number;
+  if (optional_int(object, "pipeSize", &number)) request->pipe_size = static_cast<int>(number);
+  request->close_fds = flag(object, "closeFds", true);
+  request->restore_signals = flag(object, "restoreSignals", true);
+  request->new_session = flag(object, "newSession", false);
+  if (optional_int(object, "processGroup", &number)) request->process_group = static_cast<pid_t>(number);
+  if ((request->set_umask = optional_int(object, "umask", &number))) {
+    request->umask = static_cast<mode_t>(number);
+  }
+  if ((request->set_uid = optional_int(object, "uid", &number))) request->uid = static_cast<uid_t>(number);
+  if ((request->set_gid = optional_int(object, "gid", &number))) request->gid = static_cast<gid_t>(number);
+  if (optional_int(object, "parentDeathSignal", &number)) {
+    request->parent_death_signal = static_cast<int>(number);
+  }
+  return rlimits_from_js(object.Get("rlimits"), request) &&
+         signal_mask_from_js(object.Get("signalMask"), request) &&
+         groups_from_js(object.Get("groups"), request);
+}
+
 Napi::Value number_or_null(Napi::Env env, bool present, double value) {
   return present ? Napi::Number::New(env, value) : env.Null();
 }
@@ -102,6 +185,9 @@ bool request_from_js(const Napi::Object& object, SpawnRequest* request) {
   if (!stdio_from_js(object.Get("stdio"), &request->stdio)) {
     return throw_type_error(env, "stdio must be an array of fd numbers, -1 (pipe) or -2 (ignore)");
   }
+  if (!settings_from_js(object, request)) {
+    return throw_type_error(env, "rlimits, signalMask and groups must be arrays of numbers");
+  }
   return true;
 }
 
@@ -125,6 +211,20 @@ Napi::Object outcome_to_js(Napi::Env env, const SpawnOutcome& outcome) {
   }
   object.Set("fds", fds);
   return object;
+}
+
+Napi::Object rlimit_resources(Napi::Env env) {
+  Napi::Object resources = Napi::Object::New(env);
+  const std::pair<const char*, int> kResources[] = {
+      {"as", RLIMIT_AS},         {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},     {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+      {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+      {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK},
+  };
+  for (const auto& [name, resource] : kResources) resources.Set(name, resource);
+  return resources;
 }
 
 Napi::Object reap_result_to_js(Napi::Env env, const ReapResult& result) {

@@ -18,6 +18,9 @@ Napi::Object outcome_to_js(Napi::Env env, const SpawnOutcome& outcome);
 
 Napi::Object reap_result_to_js(Napi::Env env, const ReapResult& result);
 
+// { nofile: RLIMIT_NOFILE, ... }: the resource numbers of this platform, by their short names.
+Napi::Object rlimit_resources(Napi::Env env);
+
 }  // namespace ps
 
 #endif  // PROCESS_SPAWNER_CONVERT_H_

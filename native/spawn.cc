@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,17 +27,27 @@ struct SpawnFds {
   UniqueFd error_write;
 };
 
-// Slot 0 is read by the child; every other slot is written by it.
-int open_stdio_pipe(size_t slot, UniqueFd* parent_end, UniqueFd* child_end) {
-  UniqueFd read_end, write_end;
-  if (int error = make_cloexec_pipe(&read_end, &write_end)) return error;
-  if (slot == 0) {
-    *parent_end = std::move(write_end);
-    *child_end = std::move(read_end);
+// Slot 0 is read by the child and slots 1 and 2 are written by it; a slot above 2 is a
+// socketpair, which both sides can read and write. Returns 0 or an errno, with `*syscall` set.
+int open_stdio_pipe(size_t slot, int pipe_size, UniqueFd* parent_end, UniqueFd* child_end,
+                    const char** syscall) {
+  if (slot > 2) {
+    *syscall = "socketpair";
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno;
+    parent_end->reset(fds[0]);
+    child_end->reset(fds[1]);
   } else {
-    *parent_end = std::move(read_end);
-    *child_end = std::move(write_end);
+    *syscall = "pipe2";
+    UniqueFd read_end, write_end;
+    if (int error = make_cloexec_pipe(&read_end, &write_end)) return error;
+    *parent_end = std::move(slot == 0 ? write_end : read_end);
+    *child_end = std::move(slot == 0 ? read_end : write_end);
+    // The buffer belongs to the pipe, so setting it on our end sizes both.
+    *syscall = "fcntl";
+    if (pipe_size > 0 && fcntl(parent_end->get(), F_SETPIPE_SZ, pipe_size) < 0) return errno;
   }
+  *syscall = "fcntl";
   return set_nonblocking(parent_end->get());
 }
 
@@ -63,8 +74,10 @@ int open_stdio(const SpawnRequest& request, SpawnFds* fds, std::vector<ChildSlot
     ChildSlot& slot = (*slots)[i];
     slot.clear_nonblock = false;
     if (spec.kind == StdioKind::kPipe) {
-      *syscall = "pipe2";
-      if (int error = open_stdio_pipe(i, &fds->parent_ends[i], &fds->child_ends[i])) return error;
+      if (int error = open_stdio_pipe(i, request.pipe_size, &fds->parent_ends[i],
+                                      &fds->child_ends[i], syscall)) {
+        return error;
+      }
       slot.source = fds->child_ends[i].get();
     } else if (spec.kind == StdioKind::kDevNull) {
       *syscall = "open";
@@ -99,12 +112,14 @@ pid_t fork_without_atfork_handlers() {
 }
 
 // Blocks every signal in this thread around fork, so that no handler of Node's runs in the child
-// before the child has reset the dispositions. The child inherits the full mask and empties it
-// just before exec. Returns the pid, or -errno.
-pid_t fork_with_signals_blocked(ChildPlan* plan) {
+// before the child has reset the dispositions. The child inherits the full mask and sets its
+// exec mask just before exec; `inherit_mask` makes that our mask as it was. Returns the pid, or
+// -errno.
+pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask) {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
+  if (inherit_mask) plan->exec_mask = previous;
   pid_t pid = fork_without_atfork_handlers();
   if (pid == 0) run_child(plan);
   int fork_errno = errno;
@@ -125,6 +140,44 @@ void collect_exec_result(pid_t pid, UniqueFd* error_read, SpawnOutcome* outcome)
   do {
     reaped = wait4(pid, &outcome->wait_status, 0, &outcome->rusage);
   } while (reaped < 0 && errno == EINTR);
+}
+
+ChildPlan child_plan(const SpawnRequest& request, SpawnFds* fds, std::vector<ChildSlot>* slots,
+                     std::vector<char*>& exec_paths, std::vector<char*>& argv,
+                     std::vector<char*>& envp, const std::vector<ChildResourceLimit>& rlimits) {
+  ChildPlan plan{};
+  plan.exec_paths = exec_paths.data();
+  plan.argv = argv.data();
+  plan.envp = request.inherit_environ ? nullptr : envp.data();
+  plan.cwd = request.has_cwd ? request.cwd.c_str() : nullptr;
+  plan.slots = slots->data();
+  plan.slot_count = static_cast<int>(slots->size());
+  plan.error_fd = fds->error_write.get();
+  plan.close_other_fds = request.close_fds;
+  plan.reset_ignored_signals = request.restore_signals;
+  if (request.has_signal_mask) {
+    plan.exec_mask = request.signal_mask;
+  } else {
+    sigemptyset(&plan.exec_mask);
+  }
+  plan.new_session = request.new_session;
+  plan.process_group = request.process_group;
+  plan.set_umask = request.set_umask;
+  plan.umask = request.umask;
+  plan.rlimits = rlimits.data();
+  plan.rlimit_count = rlimits.size();
+  ChildCredentials& credentials = plan.credentials;
+  credentials.set_groups = request.set_groups;
+  credentials.groups = request.groups.data();
+  credentials.group_count = request.groups.size();
+  credentials.drop_groups = !request.set_groups && (request.set_uid || request.set_gid);
+  credentials.set_gid = request.set_gid;
+  credentials.gid = request.gid;
+  credentials.set_uid = request.set_uid;
+  credentials.uid = request.uid;
+  plan.parent_death_signal = request.parent_death_signal;
+  plan.parent_pid = request.parent_death_signal > 0 ? getpid() : 0;
+  return plan;
 }
 
 SpawnOutcome parent_failure(const char* syscall, int error) {
@@ -149,17 +202,12 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
   std::vector<char*> exec_paths = c_string_array(request.exec_paths);
   std::vector<char*> argv = c_string_array(request.argv);
   std::vector<char*> envp = c_string_array(request.inherit_environ ? no_strings : request.envp);
-  ChildPlan plan{
-      exec_paths.data(),
-      argv.data(),
-      request.inherit_environ ? nullptr : envp.data(),
-      request.has_cwd ? request.cwd.c_str() : nullptr,
-      slots.data(),
-      static_cast<int>(slots.size()),
-      fds.error_write.get(),
-  };
+  std::vector<ChildResourceLimit> rlimits;
+  for (const auto& [resource, limit] : request.rlimits) rlimits.push_back({resource, limit});
+  ChildPlan plan = child_plan(request, &fds, &slots, exec_paths, argv, envp, rlimits);
 
-  pid_t pid = fork_with_signals_blocked(&plan);
+  const bool inherit_mask = !request.has_signal_mask && !request.restore_signals;
+  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask);
   if (pid < 0) return parent_failure("fork", -pid);
 
   // Only the child may hold these now: our copies would keep its pipes open forever.

@@ -2,15 +2,18 @@
 #ifndef PROCESS_SPAWNER_SPAWN_H_
 #define PROCESS_SPAWNER_SPAWN_H_
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ps {
 
-// How one of the child's fds is provided.
+// How one of the child's fds is provided. A pipe in slots 0-2 is a pipe2 (slot 0 read by the
+// child, 1 and 2 written); in slots 3 and up it is a socketpair, usable in both directions.
 enum class StdioKind { kPipe, kDevNull, kInheritFd };
 
 struct StdioSpec {
@@ -28,6 +31,24 @@ struct SpawnRequest {
   std::string cwd;
   bool has_cwd = false;
   std::vector<StdioSpec> stdio;
+  int pipe_size = 0;  // F_SETPIPE_SZ for each pipe when > 0
+
+  bool close_fds = true;
+  bool restore_signals = true;
+  bool has_signal_mask = false;
+  sigset_t signal_mask;  // the child's mask; without it, empty (restoreSignals) or ours at spawn
+  bool new_session = false;
+  pid_t process_group = -1;
+  bool set_umask = false;
+  mode_t umask = 0;
+  std::vector<std::pair<int, struct rlimit>> rlimits;
+  bool set_groups = false;
+  std::vector<gid_t> groups;
+  bool set_gid = false;
+  gid_t gid = 0;
+  bool set_uid = false;
+  uid_t uid = 0;
+  int parent_death_signal = 0;
 };
 
 // What happened. Exactly one of three cases:

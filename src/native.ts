@@ -2,6 +2,7 @@
 // default, check and policy lives in the TypeScript files that call it.
 import path from 'node:path';
 import bindings = require('bindings');
+import type { NativeProcessSettings } from './process-settings';
 
 /** `stdio` codes understood by the addon; a number >= 0 passes that fd of the parent. */
 export const STDIO_PIPE = -1;
@@ -27,7 +28,7 @@ export interface NativeWaitFields {
   rusage: Rusage;
 }
 
-export interface NativeSpawnRequest {
+export interface NativeSpawnRequest extends NativeProcessSettings {
   execPaths: string[];
   argv: string[];
   envp: string[] | null;
@@ -63,9 +64,13 @@ export interface NativeAddon {
   reap(pids: Int32Array): NativeReapResult[];
   /** Returns 0 or an errno value; signals only a child of ours that has not been reaped. */
   kill(pid: number, signal: number): number;
+  /** kill(-pgid, signal): 0 or an errno value. */
+  killProcessGroup(pgid: number, signal: number): number;
   /** The read end of this thread's SIGCHLD self-pipe, or -errno. */
   openSigchldPipe(): number;
   ensureSigchldHandler(): boolean;
+  /** RLIMIT_* numbers by short name: { nofile: 7, ... }. */
+  readonly rlimitResources: Readonly<Record<string, number>>;
 }
 
 /**

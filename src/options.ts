@@ -3,53 +3,86 @@
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { STDIO_IGNORE, STDIO_PIPE, type NativeSpawnRequest } from './native';
+import { groupOfChild, validateProcessSettings, type GroupOfChild, type ProcessSettings } from './process-settings';
 import { describeValue } from './validate';
 
-/** What one of the child's fds 0, 1, 2 is connected to. */
+/** What one of the child's fds is connected to. */
 export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
 export type StdioOption = StdioSlot | readonly (StdioSlot | null | undefined)[];
 
-export interface SpawnOptions {
+export interface SpawnOptions extends ProcessSettings {
   /** Working directory of the child; it is entered with chdir after the fds are in place. */
   cwd?: string | URL;
   /** The child's whole environment; default `process.env`. Also where PATH is searched. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Per slot: a pipe to us (default), our own fd ('inherit'), /dev/null ('ignore'), or an fd number. */
+  /**
+   * Per slot: a pipe to us (default for 0-2), our own fd ('inherit'), /dev/null ('ignore'), or
+   * an fd number. Slots past 2 give the child more fds; 'pipe' there is a socketpair, readable
+   * and writable on both sides (as in child_process).
+   */
   stdio?: StdioOption;
+  /** The program's argv[0] (default: the file as given). */
+  argv0?: string;
+  /** Run `[file, ...args].join(' ')` with `/bin/sh -c` (true) or with the shell at this path. */
+  shell?: boolean | string;
 }
 
 /** A validated spawn: the addon's request plus what the Subprocess needs to know. */
 export interface SpawnPlan {
+  /** The file as the caller named it, for errors (`spawn <file>`). */
   file: string;
+  /** The arguments after argv[0], as they reach the program. */
   args: string[];
+  argv0: string;
   request: NativeSpawnRequest;
   stdio: StdioSlot[];
+  group: GroupOfChild;
 }
 
 // When a PATH is missing, the same default as libuv and glibc's confstr(_CS_PATH).
 const DEFAULT_PATH = '/usr/bin:/bin';
-const STDIO_SLOT_COUNT = 3;
+const STANDARD_SLOTS = 3;
+const MAX_SLOTS = 256;
 
 export function planSpawn(file: unknown, args: unknown, options: unknown): SpawnPlan {
-  const validFile = validateFile(file);
-  const validArgs = validateArgs(args);
   const validOptions = validateOptionsObject(options);
+  const command = withShell(validateFile(file), validateArgs(args), validOptions.shell);
+  const argv0 = validOptions.argv0 === undefined ? command.file : validateArgv0(validOptions.argv0);
   const env = validOptions.env === undefined ? undefined : validateEnv(validOptions.env);
   const stdio = validateStdio(validOptions.stdio);
   const cwd = validOptions.cwd === undefined ? null : validateCwd(validOptions.cwd);
+  const settings = validateProcessSettings(validOptions);
   const pathVariable = env === undefined ? process.env['PATH'] : env['PATH'];
   return {
-    file: validFile,
-    args: validArgs,
+    file: command.file,
+    args: command.args,
+    argv0,
     stdio,
+    group: groupOfChild(settings),
     request: {
-      execPaths: execPathCandidates(validFile, pathVariable ?? DEFAULT_PATH),
-      argv: [validFile, ...validArgs],
+      execPaths: execPathCandidates(command.file, pathVariable ?? DEFAULT_PATH),
+      argv: [argv0, ...command.args],
       envp: envpFor(env),
       cwd,
       stdio: stdio.map(stdioCode),
+      ...settings,
     },
   };
+}
+
+// As child_process: the command and its arguments joined with spaces, for the shell to parse.
+function withShell(file: string, args: string[], shell: unknown): { file: string; args: string[] } {
+  if (shell === undefined || shell === false) return { file, args };
+  if (shell !== true && (typeof shell !== 'string' || shell === '')) {
+    throw new TypeError(`Expected the \`shell\` option to be a boolean or a path, got ${describeValue(shell)}`);
+  }
+  return { file: shell === true ? '/bin/sh' : shell, args: ['-c', [file, ...args].join(' ')] };
+}
+
+function validateArgv0(argv0: unknown): string {
+  if (typeof argv0 !== 'string') throw new TypeError(`Expected the \`argv0\` option to be a string, got ${describeValue(argv0)}`);
+  rejectNulBytes(argv0, 'the `argv0` option');
+  return argv0;
 }
 
 /**
@@ -121,19 +154,21 @@ function validateEnv(env: unknown): Record<string, string> {
   return result;
 }
 
+// Missing and null entries default to 'pipe' for 0-2 and 'ignore' above, as in child_process.
 function validateStdio(stdio: unknown): StdioSlot[] {
   if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
-  if (typeof stdio === 'string') return Array(STDIO_SLOT_COUNT).fill(validateSlot(stdio, 0));
+  if (typeof stdio === 'string') return Array(STANDARD_SLOTS).fill(validateSlot(stdio, 0));
   if (!Array.isArray(stdio)) {
     throw new TypeError(`Expected the \`stdio\` option to be a string or an array, got ${describeValue(stdio)}`);
   }
-  if (stdio.length > STDIO_SLOT_COUNT) {
-    throw new RangeError(`Expected the \`stdio\` option to have at most ${STDIO_SLOT_COUNT} entries, got ${stdio.length}`);
+  if (stdio.length > MAX_SLOTS) {
+    throw new RangeError(`Expected the \`stdio\` option to have at most ${MAX_SLOTS} entries, got ${stdio.length}`);
   }
   const slots: StdioSlot[] = [];
-  for (let i = 0; i < STDIO_SLOT_COUNT; i++) {
+  for (let i = 0; i < Math.max(STANDARD_SLOTS, stdio.length); i++) {
     const slot: unknown = stdio[i];
-    slots.push(slot === undefined || slot === null ? 'pipe' : validateSlot(slot, i));
+    const fallback = i < STANDARD_SLOTS ? 'pipe' : 'ignore';
+    slots.push(slot === undefined || slot === null ? fallback : validateSlot(slot, i));
   }
   return slots;
 }

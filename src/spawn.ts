@@ -20,7 +20,14 @@ export function spawn(
   const outcome = native.spawn(plan.request);
   if (outcome.handlerReinstalled) reaper.scheduleSweep();
   if (!('fds' in outcome)) throw spawnErrorFrom(outcome, plan);
-  return new Subprocess({ pid: outcome.pid, file: plan.file, args: plan.args, fds: outcome.fds, startedAt });
+  return new Subprocess({
+    pid: outcome.pid,
+    file: plan.file,
+    argv: plan.request.argv,
+    fds: outcome.fds,
+    group: plan.group,
+    startedAt,
+  });
 }
 
 function spawnErrorFrom(outcome: Exclude<NativeSpawnOutcome, { fds: number[] }>, plan: SpawnPlan): SpawnError {

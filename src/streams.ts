@@ -11,6 +11,11 @@ export function writableFromFd(fd: number): net.Socket {
   return new net.Socket({ fd, readable: false, writable: true });
 }
 
+/** A socketpair end, for stdio slots past 2: the child can read and write it too. */
+export function duplexFromFd(fd: number): net.Socket {
+  return new net.Socket({ fd, readable: true, writable: true });
+}
+
 /** One Duplex whose writes go to `writable` (stdin) and whose reads come from `readable` (stdout). */
 export function joinStreams(writable: Writable, readable: Readable): Duplex {
   return Duplex.from({ writable, readable });

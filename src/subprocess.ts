@@ -7,7 +7,8 @@ import { native, type NativeReapResult, type NativeWaitFields, type Rusage } fro
 import { reaper } from './reaper';
 import { SpawnError } from './errors';
 import { signalName, toSignalNumber, type SignalInput } from './signals';
-import { drainIfUnconsumed, joinStreams, readableFromFd, writableFromFd } from './streams';
+import type { GroupOfChild } from './process-settings';
+import { drainIfUnconsumed, duplexFromFd, joinStreams, readableFromFd, writableFromFd } from './streams';
 
 export type { Rusage } from './native';
 
@@ -33,10 +34,15 @@ export interface ExitInfo {
 export interface SubprocessInit {
   pid: number;
   file: string;
-  args: string[];
+  /** argv as the program received it, argv[0] included. */
+  argv: string[];
   fds: number[];
+  group: GroupOfChild;
   startedAt: number;
 }
+
+/** stdin, stdout, stderr, then a Duplex (socketpair) for each extra slot that is a pipe. */
+export type SubprocessStdio = [Writable | null, Readable | null, Readable | null, ...(Duplex | null)[]];
 
 export class Subprocess extends EventEmitter {
   readonly pid: number;
@@ -45,7 +51,7 @@ export class Subprocess extends EventEmitter {
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
-  readonly stdio: [Writable | null, Readable | null, Readable | null];
+  readonly stdio: SubprocessStdio;
   /** Resolves once the child has been reaped; never rejects. */
   readonly exited: Promise<ExitInfo>;
   exitCode: number | null = null;
@@ -54,6 +60,7 @@ export class Subprocess extends EventEmitter {
   killed = false;
 
   private readonly startedAt: number;
+  private readonly group: GroupOfChild;
   private resolveExited!: (info: ExitInfo) => void;
   private exitInfo: ExitInfo | null = null;
   private openReadables = 0;
@@ -63,13 +70,15 @@ export class Subprocess extends EventEmitter {
     super();
     this.pid = init.pid;
     this.spawnfile = init.file;
-    this.spawnargs = [init.file, ...init.args];
+    this.spawnargs = init.argv;
     this.startedAt = init.startedAt;
+    this.group = init.group;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.stdin = init.fds[0] !== undefined && init.fds[0] >= 0 ? writableFromFd(init.fds[0]) : null;
-    this.stdout = this.readableSlot(init.fds[1]);
-    this.stderr = this.readableSlot(init.fds[2]);
-    this.stdio = [this.stdin, this.stdout, this.stderr];
+    this.stdout = this.readableSlot(init.fds[1], readableFromFd);
+    this.stderr = this.readableSlot(init.fds[2], readableFromFd);
+    const extras = init.fds.slice(3).map((fd) => this.readableSlot(fd, duplexFromFd));
+    this.stdio = [this.stdin, this.stdout, this.stderr, ...extras];
     reaper.track(this.pid, (result) => this.onReaped(result));
     process.nextTick(() => this.emit('spawn'));
   }
@@ -99,9 +108,28 @@ export class Subprocess extends EventEmitter {
     return false;
   }
 
-  private readableSlot(fd: number | undefined): net.Socket | null {
+  /**
+   * Signals the child's whole process group: the child, and every process it started that stayed
+   * in its group (`sh -c 'sleep 100 & sleep 100'`). Only for a child spawned with
+   * `processGroup` or `detached`, never our own group. The kernel keeps a group's id from being
+   * reused while any member lives, so this works after the leader has been reaped too.
+   * Returns false when no member is left.
+   */
+  killGroup(signal: SignalInput = 'SIGTERM'): boolean {
+    const number = toSignalNumber(signal);
+    if (this.group.kind === 'parent') {
+      throw new TypeError('killGroup() needs a child in a process group of its own: spawn it with `processGroup: 0` or `detached: true`');
+    }
+    const pgid = this.group.kind === 'own' ? this.pid : this.group.pgid;
+    const errno = native.killProcessGroup(pgid, number);
+    if (errno === 0) return true;
+    if (errno !== ESRCH) this.emitErrorIfHeard(new SpawnError({ errno, syscall: 'kill', path: this.spawnfile }));
+    return false;
+  }
+
+  private readableSlot(fd: number | undefined, wrap: (fd: number) => net.Socket): net.Socket | null {
     if (fd === undefined || fd < 0) return null;
-    const stream = readableFromFd(fd);
+    const stream = wrap(fd);
     this.openReadables++;
     stream.once('close', () => {
       this.openReadables--;
@@ -119,8 +147,7 @@ export class Subprocess extends EventEmitter {
     if (info.reapError !== undefined) this.emitErrorIfHeard(info.reapError);
     this.releaseStdin();
     this.emit('exit', this.exitCode, this.signalCode);
-    drainIfUnconsumed(this.stdout);
-    drainIfUnconsumed(this.stderr);
+    for (const stream of this.stdio.slice(1)) drainIfUnconsumed(stream as Readable | null);
     this.maybeEmitClose();
   }
 

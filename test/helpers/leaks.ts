@@ -21,10 +21,12 @@ export function countOpenFds(): number {
   return openFds().size;
 }
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   state: string;
   ppid: number;
+  pgrp: number;
+  session: number;
   command: string;
 }
 
@@ -38,18 +40,30 @@ export function readProcStat(pid: number): ProcStat | null {
   }
   const close = text.lastIndexOf(')');
   const fields = text.slice(close + 2).split(' ');
-  return { pid, command: text.slice(text.indexOf('(') + 1, close), state: fields[0] ?? '?', ppid: Number(fields[1]) };
+  return {
+    pid,
+    command: text.slice(text.indexOf('(') + 1, close),
+    state: fields[0] ?? '?',
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    session: Number(fields[3]),
+  };
+}
+
+/** Every process on the machine that /proc shows. */
+export function allProcesses(): ProcStat[] {
+  const processes: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProcStat(Number(name));
+    if (stat !== null) processes.push(stat);
+  }
+  return processes;
 }
 
 /** Every process whose parent is this one (zombies included). */
 export function childProcesses(): ProcStat[] {
-  const children: ProcStat[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = readProcStat(Number(name));
-    if (stat !== null && stat.ppid === process.pid) children.push(stat);
-  }
-  return children;
+  return allProcesses().filter((stat) => stat.ppid === process.pid);
 }
 
 export function zombieChildren(): ProcStat[] {

@@ -169,17 +169,23 @@ describe('one spawn under strace -f', () => {
       `close(${pipes.error.read}) = 0`,
     ]);
 
-    // The child: glibc's _Fork, the resets, the dup2s, the empty mask, execve. Nothing else.
+    // The child: glibc's _Fork, the resets, the dup2s, closeFds around the error pipe, the empty
+    // mask, execve. Nothing else.
     const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
     const beforeExec = traced.child.slice(0, execAt + 1);
     expect(beforeExec.map((entry) => entry.name)).toEqual([
       'set_robust_list',
       ...Array<string>(29).fill('rt_sigaction'),
       'dup2', 'dup2', 'dup2',
+      'close_range', 'close_range',
       'rt_sigprocmask',
       'execve',
     ]);
     expectCleanChild(beforeExec, pipes);
+    expect(beforeExec.filter((entry) => entry.name === 'close_range').map(summary)).toEqual([
+      `close_range(3, ${Number(pipes.error.write) - 1}, 0) = 0`,
+      `close_range(${Number(pipes.error.write) + 1}, 4294967295, 0) = 0`,
+    ]);
     expect(summary(beforeExec[beforeExec.length - 2] as TraceEntry)).toBe('rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0');
     const exec = beforeExec[beforeExec.length - 1] as TraceEntry;
     expect(exec.args).toMatch(/^"\/bin\/true", \["\/bin\/true"\], /);
@@ -187,8 +193,8 @@ describe('one spawn under strace -f', () => {
     expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
 
     // The reap: wait4 on exactly that pid, non-blocking (woken by SIGCHLD), with its rusage. A
-    // sweep may look before the child has exited (the first spawn of a process schedules one):
-    // such a wait4 returns 0. Exactly one returns the pid, and it is the last.
+    // sweep may look before the child has exited (the 50 ms check sweeps when it had to put the
+    // handler back): such a wait4 returns 0. Exactly one returns the pid, and it is the last.
     const reaps = traced.afterFork.filter((entry) => entry.name === 'wait4');
     expect(reaps.length).toBeGreaterThanOrEqual(1);
     for (const wait of reaps) {
@@ -218,6 +224,7 @@ describe('one spawn under strace -f', () => {
       'set_robust_list',
       ...Array<string>(29).fill('rt_sigaction'),
       'dup2', 'dup2', 'dup2',
+      'close_range', 'close_range',
       'rt_sigprocmask',
       ...candidates.map(() => 'execve'),
       'write',
