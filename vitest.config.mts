@@ -1,15 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+// The files whose tests spawn through the core; they run a second time with the vfork method
+// as the default (PROCESS_SPAWNER_SPAWN_METHOD reaches fixtures and grandchildren too).
+const SPAWN_TESTS = [
+  'test/spawn.test.ts',
+  'test/subprocess.test.ts',
+  'test/reaper.test.ts',
+  'test/process-settings.test.ts',
+  'test/cli.test.ts',
+];
+
 // Tests spawn real processes and count the test process's own fds and children, so each test
 // file runs in its own forked worker and files run at most two at a time (the machines have 2 cores).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Builds dist/ first: fixtures run the package as users do (require('process-spawner')).
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'fork', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'vfork', include: SPAWN_TESTS, env: { PROCESS_SPAWNER_SPAWN_METHOD: 'vfork' } },
+      },
+    ],
   },
 });

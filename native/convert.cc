@@ -119,6 +119,7 @@ bool settings_from_js(const Napi::Object& object, SpawnRequest* request) {
   request->close_fds = flag(object, "closeFds", true);
   request->restore_signals = flag(object, "restoreSignals", true);
   request->new_session = flag(object, "newSession", false);
+  request->use_vfork = flag(object, "vfork", false);
   if (optional_int(object, "processGroup", &number)) request->process_group = static_cast<pid_t>(number);
   if ((request->set_umask = optional_int(object, "umask", &number))) {
     request->umask = static_cast<mode_t>(number);

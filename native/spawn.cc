@@ -5,10 +5,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <memory>
+#include <new>
 
 #include "child.h"
 #include "fd.h"
@@ -111,17 +116,47 @@ pid_t fork_without_atfork_handlers() {
 #endif
 }
 
+// The vfork method: clone(CLONE_VM | CLONE_VFORK) as glibc's posix_spawn does. The child runs
+// in our memory, on a stack of its own, while this thread waits for its exec or _exit; nothing
+// is copied, so its cost does not grow with the parent's memory. The child path is the same
+// async-signal-safe one; it writes only to its own stack, to errno (this thread's, which is
+// suspended) and to the plan's fd numbers. One stack per thread is enough: the thread is
+// suspended for as long as the child uses it.
+constexpr size_t kVforkStackSize = 64 * 1024;
+
+int run_child_on_stack(void* plan) {
+  run_child(static_cast<ChildPlan*>(plan));
+}
+
+pid_t vfork_child(ChildPlan* plan) {
+  thread_local std::unique_ptr<char[]> stack;
+  if (!stack) stack.reset(new (std::nothrow) char[kVforkStackSize]);
+  if (!stack) {
+    errno = ENOMEM;
+    return -1;
+  }
+  // Stacks grow down on every architecture Linux runs Node on; keep the top 16-byte aligned.
+  uintptr_t top = reinterpret_cast<uintptr_t>(stack.get() + kVforkStackSize) & ~uintptr_t{15};
+  return clone(run_child_on_stack, reinterpret_cast<void*>(top), CLONE_VM | CLONE_VFORK | SIGCHLD,
+               plan);
+}
+
 // Blocks every signal in this thread around fork, so that no handler of Node's runs in the child
 // before the child has reset the dispositions. The child inherits the full mask and sets its
 // exec mask just before exec; `inherit_mask` makes that our mask as it was. Returns the pid, or
 // -errno.
-pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask) {
+pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask, bool use_vfork) {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   if (inherit_mask) plan->exec_mask = previous;
-  pid_t pid = fork_without_atfork_handlers();
-  if (pid == 0) run_child(plan);
+  pid_t pid;
+  if (use_vfork) {
+    pid = vfork_child(plan);
+  } else {
+    pid = fork_without_atfork_handlers();
+    if (pid == 0) run_child(plan);
+  }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return pid < 0 ? -fork_errno : pid;
@@ -207,8 +242,8 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
   ChildPlan plan = child_plan(request, &fds, &slots, exec_paths, argv, envp, rlimits);
 
   const bool inherit_mask = !request.has_signal_mask && !request.restore_signals;
-  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask);
-  if (pid < 0) return parent_failure("fork", -pid);
+  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask, request.use_vfork);
+  if (pid < 0) return parent_failure(request.use_vfork ? "clone" : "fork", -pid);
 
   // Only the child may hold these now: our copies would keep its pipes open forever.
   fds.child_ends.clear();

@@ -49,6 +49,7 @@ struct SpawnRequest {
   bool set_uid = false;
   uid_t uid = 0;
   int parent_death_signal = 0;
+  bool use_vfork = false;  // clone(CLONE_VM | CLONE_VFORK) instead of fork
 };
 
 // What happened. Exactly one of three cases:

@@ -34,6 +34,8 @@ export interface NativeSpawnRequest extends NativeProcessSettings {
   envp: string[] | null;
   cwd: string | null;
   stdio: number[];
+  /** clone(CLONE_VM | CLONE_VFORK) instead of fork. */
+  vfork: boolean;
 }
 
 export interface NativeSpawned {

@@ -37,9 +37,11 @@ const FORBIDDEN_IN_CHILD = new Set([
 ]);
 
 // A small, known environment; PROCESS_SPAWNER_ADDON passes through, to trace another build.
-function tracedEnv(): Record<string, string> {
+function tracedEnv(spawnMethod: 'fork' | 'vfork'): Record<string, string> {
   const addon = process.env['PROCESS_SPAWNER_ADDON'];
-  return addon === undefined ? { PATH: TRACED_PATH } : { PATH: TRACED_PATH, PROCESS_SPAWNER_ADDON: addon };
+  const env: Record<string, string> = { PATH: TRACED_PATH, PROCESS_SPAWNER_SPAWN_METHOD: spawnMethod };
+  if (addon !== undefined) env['PROCESS_SPAWNER_ADDON'] = addon;
+  return env;
 }
 
 interface TracedSpawn {
@@ -57,13 +59,13 @@ interface TracedSpawn {
   everyParentThread: TraceEntry[];
 }
 
-async function traceOneSpawn(args: string[]): Promise<TracedSpawn> {
+async function traceOneSpawn(args: string[], spawnMethod: 'fork' | 'vfork' = 'fork'): Promise<TracedSpawn> {
   const directory = mkdtempSync(path.join(tmpdir(), 'process-spawner-strace-'));
   const traceFile = path.join(directory, 'trace.txt');
   try {
     const run = await expectNoLeaks(() =>
       runToCompletion(STRACE as string, ['-f', '-o', traceFile, process.execPath, FIXTURE, ...args], {
-        env: tracedEnv(),
+        env: tracedEnv(spawnMethod),
       }),
     );
     expect(run.exit.exitCode, describeRun(run)).toBe(0);
@@ -262,5 +264,23 @@ describe('one spawn under strace -f', () => {
       expect.arrayContaining([pipes.stdin.write, pipes.stdout.read, pipes.stderr.read, pipes.error.read]),
     );
   });
-});
 
+  it('shows the vfork method as clone(CLONE_VM | CLONE_VFORK) with the same child path', async (context) => {
+    context.skip(STRACE === null, STRACE_MISSING);
+    const traced = await traceOneSpawn([], 'vfork');
+    expect(traced.printed).toEqual({ pid: traced.childPid, exitCode: 0 });
+    const clone = traced.everyParentThread.find(isFork);
+    expect(clone?.args).toMatch(/^child_stack=0x[0-9a-f]+, flags=CLONE_VM\|CLONE_VFORK\|SIGCHLD$/);
+    // No set_robust_list: that is glibc's _Fork. The rest is the fork method's child path.
+    const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
+    expect(traced.child.slice(0, execAt + 1).map((entry) => entry.name)).toEqual([
+      ...Array<string>(29).fill('rt_sigaction'),
+      'dup2', 'dup2', 'dup2',
+      'close_range', 'close_range',
+      'rt_sigprocmask',
+      'execve',
+    ]);
+    expectCleanChild(traced.child.slice(0, execAt + 1), spawnPipes(traced));
+    expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
+  });
+});
