@@ -10,12 +10,15 @@ import net from 'node:net';
 import { native, type NativeReapResult } from './native';
 import { SpawnError } from './errors';
 
-export type ExitListener = (result: NativeReapResult) => void;
+/** What the reaper tells when a tracked pid has been reaped (a Subprocess, in practice). */
+export interface ReapedChild {
+  onReaped(result: NativeReapResult): void;
+}
 
 const SAFETY_CHECK_MS = 50;
 
 class Reaper {
-  private readonly children = new Map<number, ExitListener>();
+  private readonly children = new Map<number, ReapedChild>();
   private watcher: net.Socket | null = null;
   private safetyTimer: NodeJS.Timeout | null = null;
   private sweepScheduled = false;
@@ -35,8 +38,8 @@ class Reaper {
     native.ensureSigchldHandler();
   }
 
-  track(pid: number, onExit: ExitListener): void {
-    this.children.set(pid, onExit);
+  track(pid: number, child: ReapedChild): void {
+    this.children.set(pid, child);
     if (this.children.size === 1) this.startWatching();
   }
 
@@ -60,11 +63,11 @@ class Reaper {
     const results = native.reap(Int32Array.from(this.children.keys()));
     let listenerError: unknown = null;
     for (const result of results) {
-      const onExit = this.children.get(result.pid);
+      const child = this.children.get(result.pid);
       this.children.delete(result.pid);
       // One listener throwing must not leave the other exits unreported.
       try {
-        onExit?.(result);
+        child?.onReaped(result);
       } catch (error) {
         listenerError ??= error;
       }

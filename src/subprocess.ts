@@ -79,7 +79,7 @@ export class Subprocess extends EventEmitter {
     this.stderr = this.readableSlot(init.fds[2], readableFromFd);
     const extras = init.fds.slice(3).map((fd) => this.readableSlot(fd, duplexFromFd));
     this.stdio = [this.stdin, this.stdout, this.stderr, ...extras];
-    reaper.track(this.pid, (result) => this.onReaped(result));
+    reaper.track(this.pid, this);
     process.nextTick(() => this.emit('spawn'));
   }
 
@@ -138,7 +138,8 @@ export class Subprocess extends EventEmitter {
     return stream;
   }
 
-  private onReaped(result: NativeReapResult): void {
+  /** @internal Called by the reaper once wait4 has returned this pid. */
+  onReaped(result: NativeReapResult): void {
     const info = 'status' in result ? this.exitInfoFrom(result) : this.unreapableExitInfo(result.errno);
     this.exitInfo = info;
     this.exitCode = info.exitCode;
