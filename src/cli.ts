@@ -1,124 +1,85 @@
 #!/usr/bin/env node
-// The process-spawner command: run one program through our pipes and exit with its status.
-//   process-spawner [options] "command string"   runs the string with /bin/sh -c
-//   process-spawner [options] -- file arg...      execs the file directly, no shell
+// The process-spawner command.
+//   process-spawner [options] "command string"                 one program, through /bin/sh -c
+//   process-spawner [options] -- file arg...                    one program, exec'd directly
+//   process-spawner --workers N --tasks M [options] "command"   a pool of commands
+//   process-spawner --worker "command" [--workers N] [options]  a pool of protocol workers
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawn } from './spawn';
-import { SpawnError } from './errors';
-import { toSignalNumber } from './signals';
-import type { Subprocess, ExitInfo } from './subprocess';
+import { ProcessSpawnerError, SpawnError } from './errors';
+import { parseArguments, UsageError, type Invocation } from './cli/args';
+import { CommandPool } from './cli/command-pool';
+import { log } from './cli/lifecycle';
+import { runSingle } from './cli/single';
+import { WorkerPoolRun } from './cli/worker-pool';
 
-const USAGE = 'usage: process-spawner [--verbose] "command string" | process-spawner [--verbose] -- file [arg...]';
+const USAGE = `usage: process-spawner [options] "command string"
+       process-spawner [options] -- file [arg...]
+       process-spawner --workers N --tasks M [options] "command"
+       process-spawner --worker "command" [--workers N] [options] < tasks`;
 
 const HELP = `${USAGE}
 
-Runs a program with fork, dup2 and execve, passing its stdin, stdout and stderr through pipes,
-and exits with its exit status (128 + n when a signal n ended it).
+Runs programs with fork, dup2 and execve, their output through pipes of ours.
 
-  "command string"   run through /bin/sh -c, as hyperfine and GNU parallel do
-  -- file arg...     exec the file directly (searched in PATH), with no shell
+One program: its stdin, stdout and stderr pass through, and its exit status is ours (128 + n
+when signal n ended it). SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to it.
+  "command string"      run through /bin/sh -c (the hyperfine and GNU parallel convention)
+  -- file arg...        exec'd directly, no shell
+  --no-shell            split the command string with shell-like quoting instead of using sh
 
-Options:
-  -v, --verbose      lifecycle lines on stderr: the pid and argv spawned, how it ended, its rusage
-  -h, --help         this help
-  -V, --version      the version
+A pool of commands: M runs of the command, at most N at once; each run's output is printed as
+one block, never interleaved; {} in the command becomes the run's index (0 to M-1).
+  -w, --workers N       runs at once (default: the number of CPUs)
+  -n, --tasks M         how many runs
+  -k, --keep-order      print blocks in run order, not as runs finish
+  --timeout MS          stop a run (its whole process group) after MS milliseconds
+
+A pool of protocol workers (docs/protocol.md): each line of stdin, or of --input FILE, is one
+task; results are printed one per line in input order, failures on stderr with the line number.
+  --worker "command"    the worker, started with /bin/sh -c "exec command"
+  -w, --workers N       workers (default: the number of CPUs)
+  --input FILE          read tasks from FILE instead of stdin
+  --timeout MS          a task running longer fails, and its worker is replaced
+  --retries N           send a task again, this many times, when its worker dies under it
+  --max-queue N         tasks waiting for a worker at most (default: 4 per worker)
+
+Both pools: a progress line on stderr when it is a terminal; --json prints a summary (counts,
+per-task status and durations, wall time) on stdout instead of the outputs. SIGINT or SIGTERM
+stops them gracefully (exit 130 or 143); a second SIGINT kills at once.
+
+  -v, --verbose         lifecycle lines on stderr: spawns (pid, argv), ends (status, duration,
+                        user and system CPU, max RSS), crashes and respawns
+  -h, --help            this help
+  -V, --version         the version
 
 Examples:
   process-spawner "echo hello world"
   process-spawner -- echo hello world
   echo hello | process-spawner --verbose cat
+  process-spawner --workers 3 --tasks 5 "sleep 1; echo done"
+  process-spawner -w 4 -n 8 --keep-order "echo task {}"
+  printf 'a\\nb\\n' | process-spawner --worker "node worker.js" --workers 2
 `;
-
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-
-interface Invocation {
-  verbose: boolean;
-  file: string;
-  args: string[];
-}
-
-class UsageError extends Error {}
-
-function parseArguments(argv: string[]): Invocation | 'help' | 'version' {
-  let verbose = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      const [file, ...args] = argv.slice(i + 1);
-      if (file === undefined) throw new UsageError('missing the file to run after --');
-      return { verbose, file, args };
-    }
-    if (arg === '-h' || arg === '--help') return 'help';
-    if (arg === '-V' || arg === '--version') return 'version';
-    if (arg === '-v' || arg === '--verbose') {
-      verbose = true;
-    } else if (arg.startsWith('-')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      if (i !== argv.length - 1) throw new UsageError('give the command as one string, or use -- file arg...');
-      return { verbose, file: '/bin/sh', args: ['-c', arg] };
-    }
-  }
-  throw new UsageError('missing the command to run');
-}
-
-function log(message: string): void {
-  process.stderr.write(`process-spawner: ${message}\n`);
-}
-
-function describeExit(info: ExitInfo): string {
-  const how = info.signal !== null ? `signal ${info.signal}${info.coreDumped ? ' (core dumped)' : ''}` : `exit ${info.exitCode}`;
-  const usage = info.rusage;
-  const cpu = usage === null ? '' : ` user ${(usage.userCpuMicros / 1000).toFixed(1)} ms, system ${(usage.systemCpuMicros / 1000).toFixed(1)} ms, max RSS ${usage.maxRssKiB} KiB`;
-  return `pid ${info.pid} ended: ${how}, status ${info.status}, after ${info.durationMs.toFixed(1)} ms;${cpu}`;
-}
-
-// The shell's convention: a signal n becomes 128 + n.
-function exitStatusOf(info: ExitInfo): number {
-  if (info.signal !== null) return 128 + toSignalNumber(info.signal);
-  return info.exitCode ?? 1;
-}
-
-function connectStdio(child: Subprocess): void {
-  // The child may stop reading before we stop writing: that EPIPE is its business, not a crash.
-  child.stdin?.on('error', () => undefined);
-  process.stdin.pipe(child.stdin as NodeJS.WritableStream);
-  child.stdout?.pipe(process.stdout);
-  child.stderr?.pipe(process.stderr);
-}
-
-function forwardSignals(child: Subprocess): () => void {
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
-  return () => {
-    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
-  };
-}
-
-async function runOne(invocation: Invocation): Promise<number> {
-  const child = spawn(invocation.file, invocation.args);
-  if (invocation.verbose) log(`spawned pid ${child.pid}: ${JSON.stringify(child.spawnargs)}`);
-  const stopForwarding = forwardSignals(child);
-  connectStdio(child);
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const info = await child.exited;
-  // Stop reading our stdin so that it no longer holds the event loop open.
-  process.stdin.unpipe(child.stdin as NodeJS.WritableStream);
-  process.stdin.destroy();
-  await closed;
-  stopForwarding();
-  if (invocation.verbose) log(describeExit(info));
-  return exitStatusOf(info);
-}
 
 function version(): string {
   const packageJson = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   return packageJson.version;
 }
 
+async function dispatch(invocation: Exclude<Invocation, { mode: 'help' } | { mode: 'version' }>): Promise<number> {
+  switch (invocation.mode) {
+    case 'single':
+      return runSingle(invocation);
+    case 'commands':
+      return new CommandPool(invocation).run();
+    case 'workers':
+      return new WorkerPoolRun(invocation).run();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let invocation: Invocation | 'help' | 'version';
+  let invocation: Invocation;
   try {
     invocation = parseArguments(argv);
   } catch (error) {
@@ -127,20 +88,27 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  if (invocation === 'help') {
+  if (invocation.mode === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
-  if (invocation === 'version') {
+  if (invocation.mode === 'version') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
   try {
-    return await runOne(invocation);
+    return await dispatch(invocation);
   } catch (error) {
-    if (!(error instanceof SpawnError)) throw error;
-    log(`${invocation.file}: ${error.message}`);
-    return error.exitCode ?? 127;
+    if (error instanceof SpawnError) {
+      log(`${invocation.command.argv[0]}: ${error.message}`);
+      return error.exitCode ?? 127;
+    }
+    // A worker pool that cannot start: say why, as a tool does, without a stack trace.
+    if (error instanceof ProcessSpawnerError) {
+      log(error.message);
+      return 1;
+    }
+    throw error;
   }
 }
 

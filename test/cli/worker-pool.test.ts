@@ -1,0 +1,81 @@
+// `process-spawner --worker "command"`: input lines as tasks for a pool of protocol workers.
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCProgram, createBuildDirectory } from '../helpers/build-c-worker';
+import { cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
+import { finish } from '../helpers/collect';
+import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
+
+const root = path.join(__dirname, '..', '..');
+const NODE_WORKER = `node ${path.join(root, 'test/fixtures/echo-worker.mjs')}`;
+let buildDirectory: string;
+let cWorker: string;
+
+beforeAll(() => {
+  buildDirectory = createBuildDirectory();
+  cWorker = buildCProgram('echo_worker', buildDirectory);
+});
+afterAll(() => rmSync(buildDirectory, { recursive: true, force: true }));
+
+describe('a pool of protocol workers', () => {
+  it.each([
+    ['Node', () => NODE_WORKER],
+    ['C', () => cWorker],
+  ])('prints a %s worker\'s results one per line, in input order', (_language, worker) =>
+    expectNoLeaks(async () => {
+      const lines = Array.from({ length: 40 }, (_, i) => (i % 7 === 0 ? `sleep:${20 - (i % 20)}` : `line ${i}`));
+      const result = await cli(['--worker', worker(), '--workers', '3'], `${lines.join('\n')}\n`, { cwd: root });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe(lines.map((line) => `${line}\n`).join(''));
+      expect(result.exit.exitCode).toBe(0);
+    }),
+  );
+
+  it('reports failures on stderr with the line number, and exits non-zero', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['--worker', NODE_WORKER, '--workers', '2'], 'one\nerror:broken\nthree\n', { cwd: root });
+      expect(result.stdout).toBe('one\nthree\n');
+      expect(result.stderr).toMatch(/^process-spawner: line 2: .*broken/m);
+      expect(result.exit.exitCode).toBe(1);
+    }));
+
+  it('reads tasks from --input FILE; --timeout and --retries apply to each task', () =>
+    expectNoLeaks(async () => {
+      const input = path.join(buildDirectory, 'tasks.txt');
+      writeFileSync(input, 'a\nsleep:5000\ncrash\nb\n');
+      const result = await cli(['--worker', cWorker, '--input', input, '--timeout', '300', '--retries', '1'], undefined, { cwd: root });
+      expect(result.stdout).toBe('a\nb\n');
+      expect(result.stderr).toMatch(/^process-spawner: line 2: The task ran longer than 300 ms/m);
+      // A task that kills its worker every time fails once its retry is spent: two attempts.
+      expect(result.stderr).toMatch(/^process-spawner: line 3: .*SIGABRT.*2 attempts/m);
+      expect(result.exit.exitCode).toBe(1);
+    }));
+
+  it('--json summarises the run', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['--json', '--worker', cWorker, '--workers', '2'], 'x\nerror:no\ny\n', { cwd: root });
+      const summary = JSON.parse(result.stdout);
+      expect(summary).toMatchObject({ mode: 'workers', workers: 2, tasks: 3, succeeded: 2, failed: 1, interruptedBy: null });
+      expect(summary.results.map((r: { line: number; ok: boolean }) => [r.line, r.ok])).toEqual([[1, true], [2, false], [3, true]]);
+    }));
+
+  it('says clearly when the worker cannot start', () =>
+    expectNoLeaks(async () => {
+      const result = await cli(['--worker', 'no-such-worker-xyz'], 'x\n');
+      expect(result.exit.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/process-spawner: Worker \d+ \(pid \d+\) exited with status 127 before sending WORKER_READY/);
+    }));
+
+  it('SIGTERM runs the shutdown ladder, exits 143 and leaves no worker behind', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--verbose', '--worker', cWorker, '--workers', '3'], { cwd: root });
+      run.stdin?.write('sleep:10000\n'); // stdin stays open: the run would go on
+      const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){3}/);
+      const pids = spawnedPids(stderr);
+      run.kill('SIGTERM');
+      const result = await finish(run);
+      expect(result.exit.exitCode).toBe(143);
+      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+    }));
+});
