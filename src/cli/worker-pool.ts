@@ -2,7 +2,7 @@
 // the results come out one per line, in input order.
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { Pool } from '../pool';
 import type { WorkerPoolInvocation } from './args';
 import { describeExit, describeSpawn, log, onInterrupt, statusForSignal } from './lifecycle';
@@ -27,6 +27,7 @@ export class WorkerPoolRun {
   private failed = 0;
   private stoppedBy: NodeJS.Signals | null = null;
   private readonly pool: Pool;
+  private reader: { input: NodeJS.ReadableStream & { destroy(): void }; lines: Interface } | null = null;
   // Resolved as tasks settle, to let the reader go on (at most a window's worth, so no deep queue).
   private readonly waiters: (() => void)[] = [];
 
@@ -66,6 +67,7 @@ export class WorkerPoolRun {
   private async feed(): Promise<void> {
     const input = this.invocation.input === null ? process.stdin : createReadStream(this.invocation.input);
     const lines = createInterface({ input, crlfDelay: Infinity });
+    this.reader = { input, lines };
     const window = this.invocation.maxQueue ?? this.invocation.workers * 4;
     const settled: Promise<void>[] = [];
     let lineNumber = 0;
@@ -121,8 +123,12 @@ export class WorkerPoolRun {
     }
   }
 
+  // No more input is read; the pool's ladder lets running tasks finish, then stops the workers.
   private stop(signal: NodeJS.Signals): void {
     this.stoppedBy = signal;
+    // Closing the interface ends the for-await loop; destroying the stream releases the fd.
+    this.reader?.lines.close();
+    this.reader?.input.destroy();
     void this.pool.close();
   }
 
