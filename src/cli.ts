@@ -113,6 +113,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // Once our reader is gone, what is still printed goes nowhere; each mode decides how to stop.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   main(process.argv.slice(2)).then((status) => {
     process.exitCode = status;
   });

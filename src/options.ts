@@ -49,7 +49,7 @@ export interface SpawnPlan {
 }
 
 // When a PATH is missing, the same default as libuv and glibc's confstr(_CS_PATH).
-const DEFAULT_PATH = '/usr/bin:/bin';
+export const DEFAULT_PATH = '/usr/bin:/bin';
 const STANDARD_SLOTS = 3;
 const MAX_SLOTS = 256;
 

@@ -19,6 +19,8 @@ const SAFETY_CHECK_MS = 50;
 
 class Reaper {
   private readonly children = new Map<number, ReapedChild>();
+  // Tracked children that hold the event loop open (all but those unref()'d).
+  private readonly unreferenced = new Set<number>();
   private watcher: net.Socket | null = null;
   private safetyTimer: NodeJS.Timeout | null = null;
   private sweepScheduled = false;
@@ -41,6 +43,15 @@ class Reaper {
   track(pid: number, child: ReapedChild): void {
     this.children.set(pid, child);
     if (this.children.size === 1) this.startWatching();
+    this.updateLoopHold();
+  }
+
+  /** Whether this child keeps the event loop alive, as ChildProcess.ref()/unref(). */
+  setReferenced(pid: number, referenced: boolean): void {
+    if (!this.children.has(pid)) return;
+    if (referenced) this.unreferenced.delete(pid);
+    else this.unreferenced.add(pid);
+    this.updateLoopHold();
   }
 
   isTracked(pid: number): boolean {
@@ -65,6 +76,7 @@ class Reaper {
     for (const result of results) {
       const child = this.children.get(result.pid);
       this.children.delete(result.pid);
+      this.unreferenced.delete(result.pid);
       // One listener throwing must not leave the other exits unreported.
       try {
         child?.onReaped(result);
@@ -73,13 +85,18 @@ class Reaper {
       }
     }
     if (this.children.size === 0) this.stopWatching();
+    else this.updateLoopHold();
     if (listenerError !== null) throw listenerError;
   }
 
-  // The pipe holds the event loop open only while a child of ours is running, like a libuv
-  // process handle does.
+  // The pipe holds the event loop open only while a referenced child of ours is running, like a
+  // libuv process handle does.
+  private updateLoopHold(): void {
+    if (this.children.size > this.unreferenced.size) this.watcher?.ref();
+    else this.watcher?.unref();
+  }
+
   private startWatching(): void {
-    this.watcher?.ref();
     this.safetyTimer = setInterval(() => {
       if (native.ensureSigchldHandler()) this.sweep();
     }, SAFETY_CHECK_MS);

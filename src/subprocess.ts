@@ -108,6 +108,18 @@ export class Subprocess extends EventEmitter {
     return false;
   }
 
+  /** Lets the event loop end while this child still runs (the child is still reaped if it does). */
+  unref(): this {
+    reaper.setReferenced(this.pid, false);
+    return this;
+  }
+
+  /** Undoes unref(): the child keeps the event loop alive until it is reaped (the default). */
+  ref(): this {
+    reaper.setReferenced(this.pid, true);
+    return this;
+  }
+
   /**
    * Signals the child's whole process group: the child, and every process it started that stayed
    * in its group (`sh -c 'sleep 100 & sleep 100'`). Only for a child spawned with

@@ -60,6 +60,15 @@ describe('process-spawner', () => {
       expect((await finish(child)).exit.exitCode).toBe(143);
     }));
 
+  it('passes a closed stdout on as SIGPIPE to the writer: `process-spawner yes | head`', () =>
+    expectNoLeaks(async () => {
+      const child = spawn(process.execPath, [CLI, 'yes']);
+      child.stdin?.end();
+      await new Promise((resolve) => child.stdout?.once('data', resolve));
+      child.stdout?.destroy();
+      expect((await child.exited).exitCode).toBe(128 + 13);
+    }));
+
   it('prints lifecycle lines with --verbose: pid, argv, how it ended and its rusage', () =>
     expectNoLeaks(async () => {
       const { stderr, stdout } = await cli(['--verbose', '--', 'sh', '-c', 'exit 3']);

@@ -38,6 +38,15 @@ describe('reaping', () => {
       expect(exit.exitCode).toBe(0);
     }));
 
+  it('unref() lets the process end while its child still runs', () =>
+    expectNoLeaks(async () => {
+      const { stdout, exit } = await finish(spawn(process.execPath, [path.join(__dirname, 'fixtures/unref-child.js')], { cwd: path.join(__dirname, '..') }));
+      expect(exit.exitCode).toBe(0);
+      const { pid, aliveAtExit } = JSON.parse(stdout) as { pid: number; aliveAtExit: boolean };
+      expect(aliveAtExit).toBe(true);
+      process.kill(pid, 'SIGKILL'); // the orphan, adopted by init: not ours to reap
+    }));
+
   it('reports ECHILD, without crashing, when someone else reaped our child', () =>
     expectNoLeaks(async () => {
       const child = spawn('true', [], { stdio: 'ignore' });

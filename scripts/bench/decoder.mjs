@@ -1,16 +1,11 @@
 // FrameDecoder throughput: MB/s for streams of 1 KiB and 1 MiB frames, fed in 64 KiB chunks as a
-// pipe delivers them, against the compiled decoder in dist/. Run `npm run build:ts` first.
-// node scripts/bench/decoder.mjs [--quick]
+// pipe delivers them, against the compiled decoder in dist/. npm run bench -- decoder [--quick]
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { interleave, machine, median, quick, repoRoot } from './lib.mjs';
+import { interleave, KiB, loadOurs, median, MiB, quick } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const { FrameDecoder, encodeFrame, MessageType } = require(`${repoRoot}/dist/protocol/index.js`);
+const { FrameDecoder, encodeFrame, MessageType } = loadOurs('protocol/index.js');
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const CHUNK_SIZE = 64 * KiB;
 const STREAM_SIZE = quick ? 32 * MiB : 128 * MiB;
 const rounds = quick ? 3 : 9;
@@ -48,8 +43,7 @@ const workloads = [
 ];
 const variants = workloads.map((workload) => ({ name: workload.name, run: () => decodeAll(workload.data) }));
 
-console.log(`${machine()}; ${rounds} interleaved rounds after a warm-up round`);
-console.log(`${STREAM_SIZE / MiB} MiB per round in ${CHUNK_SIZE / KiB} KiB chunks; command: node scripts/bench/decoder.mjs${quick ? ' --quick' : ''}\n`);
+console.log(`FrameDecoder alone: ${STREAM_SIZE / MiB} MiB of frames per round in ${CHUNK_SIZE / KiB} KiB chunks; ${rounds} interleaved rounds after a warm-up round.\n`);
 const samples = await interleave(variants, rounds);
 console.log('| frames | median MB/s | min-max MB/s | median frames/s |');
 console.log('| --- | --- | --- | --- |');

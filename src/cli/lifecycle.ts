@@ -34,8 +34,9 @@ export function statusForSignal(signal: NodeJS.Signals): number {
 }
 
 /**
- * Calls `onFirst` for the first SIGINT or SIGTERM (SIGHUP too), and `onSecond` for a second
- * SIGINT: the graceful way out, then the quick one. Returns the function that removes them.
+ * Calls `onFirst` for the first SIGINT or SIGTERM (SIGHUP too, and a closed stdout, as SIGPIPE:
+ * `process-spawner ... | head` stops the run as a shell pipeline would), and `onSecond` for a
+ * second SIGINT: the graceful way out, then the quick one. Returns the function that removes them.
  */
 export function onInterrupt(onFirst: (signal: NodeJS.Signals) => void, onSecond: () => void): () => void {
   let received: NodeJS.Signals | null = null;
@@ -49,7 +50,22 @@ export function onInterrupt(onFirst: (signal: NodeJS.Signals) => void, onSecond:
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, handle);
+  const stopOnClosedStdout = onClosedStdout(() => handle('SIGPIPE'));
   return () => {
     for (const signal of signals) process.off(signal, handle);
+    stopOnClosedStdout();
   };
+}
+
+/**
+ * Node ignores SIGPIPE, so a reader that goes away shows up as an EPIPE error on stdout. Nothing
+ * more can be printed: `then` decides how to stop. Returns the function that removes it.
+ */
+export function onClosedStdout(then: () => void): () => void {
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    then();
+  };
+  process.stdout.on('error', onError);
+  return () => process.stdout.off('error', onError);
 }

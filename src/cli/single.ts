@@ -2,7 +2,7 @@
 import { spawn } from '../spawn';
 import type { Subprocess } from '../subprocess';
 import type { SingleInvocation } from './args';
-import { describeExit, describeSpawn, exitStatusOf, log } from './lifecycle';
+import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from './lifecycle';
 
 // Forwarded to the child; it decides what they mean, and its end decides our status.
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -12,6 +12,9 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   const child = spawn(file, args);
   if (invocation.verbose) log(describeSpawn(child.pid, child.spawnargs));
   const stopForwarding = forwardSignals(child);
+  // Our reader went away. Closing our end of the child's stdout passes that on, as a shell
+  // pipeline would: whoever writes to it next (the child, or a process it started) gets SIGPIPE.
+  const stopWatchingStdout = onClosedStdout(() => child.stdout?.destroy());
   connectStdio(child);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const info = await child.exited;
@@ -20,6 +23,7 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   process.stdin.destroy();
   await closed;
   stopForwarding();
+  stopWatchingStdout();
   if (invocation.verbose) log(describeExit(info));
   return exitStatusOf(info);
 }

@@ -53,6 +53,9 @@ export class WorkerPoolRun {
     try {
       await this.pool.start();
       await this.feed();
+    } catch (error) {
+      // Stopped while the workers were starting: start() rejects, and that is no failure of theirs.
+      if (this.stoppedBy === null) throw error;
     } finally {
       removeHandlers();
       await this.pool.close();

@@ -96,6 +96,20 @@ describe('a pool of commands', () => {
       await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pgrp) && stat.state !== 'Z')).toEqual([]));
     }));
 
+  it('stops like a pipeline when its reader goes away (| head): status 141, no task left', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--verbose', '-w', '2', '-n', '1000', 'echo task {}; sleep 0.01']);
+      run.stdin?.end();
+      await waitForOutput(run.stdout, /task/);
+      run.stdout?.destroy();
+      const stderr: string[] = [];
+      run.stderr?.on('data', (chunk: Buffer) => stderr.push(String(chunk)));
+      const exit = await run.exited;
+      expect(exit.exitCode).toBe(141);
+      const pids = spawnedPids(stderr.join(''));
+      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pgrp) && stat.state !== 'Z')).toEqual([]));
+    }));
+
   it('shows a progress line on a terminal only', () =>
     expectNoLeaks(async () => {
       const piped = await cli(['-w', '2', '-n', '4', 'true']);

@@ -75,7 +75,7 @@ describe('a pool of protocol workers', () => {
       const pids = spawnedPids(stderr);
       run.kill('SIGTERM');
       const result = await finish(run);
-      expect(result.exit.exitCode).toBe(143);
+      expect(result.exit.exitCode, stderr + result.stderr).toBe(143);
       await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
     }));
 });

@@ -1,0 +1,3 @@
+// The tinypool worker of the pool benches: echoes its payload (a string: with runtime
+// 'child_process' tinypool talks JSON over the Node IPC channel).
+export default (payload) => payload;

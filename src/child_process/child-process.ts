@@ -1,0 +1,164 @@
+// node:child_process's ChildProcess over our Subprocess: the same fields, and the same events in
+// the same order. 'spawn'; 'exit' (code, signal); 'close' (code, signal) once the child has exited
+// and every pipe it could write to (stdio 1 and up) has closed. For a spawn that failed, a tick
+// after spawn() returned: 'error', then 'close' with the negative errno as the code, and no 'exit'.
+import { EventEmitter } from 'node:events';
+import { Readable, Writable } from 'node:stream';
+import { SpawnError } from '../errors';
+import type { Subprocess } from '../subprocess';
+import { errnoException, type ErrnoError } from './errors';
+import { convertToValidSignal } from './normalize';
+
+export type StdioStream = Readable | Writable | null;
+
+/** How the child came to be: our Subprocess, or the error a failed spawn reports. */
+export type ChildProcessStart = { subprocess: Subprocess } | { failure: ErrnoError; pipes: readonly boolean[] };
+
+interface Refable {
+  ref(): void;
+  unref(): void;
+}
+
+export class ChildProcess extends EventEmitter {
+  /** undefined when the spawn failed, as in Node. */
+  pid: number | undefined = undefined;
+  stdin: Writable | null = null;
+  stdout: Readable | null = null;
+  stderr: Readable | null = null;
+  stdio: StdioStream[] = [];
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  killed = false;
+  /** There is never an IPC channel. */
+  readonly connected = false;
+  readonly spawnfile: string;
+  readonly spawnargs: string[];
+
+  #subprocess: Subprocess | null = null;
+  // Node's count: the exit, plus one 'close' for each pipe at stdio 1 and up.
+  #closesNeeded = 1;
+  #closesGot = 0;
+
+  constructor(spawnfile: string, spawnargs: string[], start: ChildProcessStart) {
+    super();
+    this.spawnfile = spawnfile;
+    this.spawnargs = spawnargs;
+    if ('subprocess' in start) this.#adopt(start.subprocess);
+    else this.#fail(start.failure, start.pipes);
+  }
+
+  /**
+   * Sends a signal (default SIGTERM); an unknown one throws ERR_UNKNOWN_SIGNAL. false once the
+   * child has exited: a pid is only signalled while it is our unreaped child.
+   */
+  kill(signal?: NodeJS.Signals | number): boolean {
+    const number = signal === 0 ? 0 : convertToValidSignal(signal === undefined ? 'SIGTERM' : signal);
+    if (this.#subprocess === null || !this.#subprocess.kill(number)) return false;
+    this.killed = true;
+    return true;
+  }
+
+  /** Lets the event loop wait for this child again (when our Subprocess supports it). */
+  ref(): void {
+    if (isRefable(this.#subprocess)) this.#subprocess.ref();
+  }
+
+  /** Lets the process exit while this child runs (when our Subprocess supports it). */
+  unref(): void {
+    if (isRefable(this.#subprocess)) this.#subprocess.unref();
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.killed) this.kill();
+  }
+
+  #adopt(subprocess: Subprocess): void {
+    this.#subprocess = subprocess;
+    this.pid = subprocess.pid;
+    this.#setStdio(subprocess.stdio);
+    subprocess.on('spawn', () => this.emit('spawn'));
+    subprocess.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(code, signal));
+    subprocess.on('error', (error: Error) => this.#onSubprocessError(error));
+  }
+
+  // Node's pipes exist before the spawn fails, so their streams do too: stdin is destroyed and
+  // the others end empty before 'close'. Out of fds (EMFILE, ENFILE), Node has no streams at all.
+  #fail(error: ErrnoError, pipes: readonly boolean[]): void {
+    if (error.code !== 'EMFILE' && error.code !== 'ENFILE') {
+      this.#setStdio(pipes.map((pipe, index) => (!pipe ? null : index === 0 ? discardingWritable() : emptyReadable())));
+    }
+    process.nextTick(() => {
+      this.exitCode = error.errno;
+      this.stdin?.destroy();
+      this.emit('error', error);
+      this.#afterExit();
+    });
+  }
+
+  #setStdio(streams: readonly StdioStream[]): void {
+    this.stdio = [...streams];
+    this.stdin = (streams[0] ?? null) as Writable | null;
+    this.stdout = (streams[1] ?? null) as Readable | null;
+    this.stderr = (streams[2] ?? null) as Readable | null;
+    streams.forEach((stream, index) => {
+      if (index === 0 || stream === null) return;
+      this.#closesNeeded++;
+      stream.once('close', () => this.#maybeClose());
+    });
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (signal !== null) this.signalCode = signal;
+    else this.exitCode = code;
+    // As Node: whatever was still queued for stdin is dropped; nobody will read it.
+    this.stdin?.destroy();
+    this.emit('exit', this.exitCode, this.signalCode);
+    this.#afterExit();
+  }
+
+  // Node resumes the streams nobody consumed a tick later, so that their 'close' (and so ours)
+  // comes; the tick is the caller's last chance to start reading.
+  #afterExit(): void {
+    process.nextTick(() => {
+      for (const stream of this.stdio) {
+        if (stream instanceof Readable && stream.readable) stream.resume();
+      }
+    });
+    this.#maybeClose();
+  }
+
+  #maybeClose(): void {
+    if (++this.#closesGot === this.#closesNeeded) this.emit('close', this.exitCode, this.signalCode);
+  }
+
+  // kill() failing with anything but ESRCH (EPERM, say) is an 'error' in Node too. An ECHILD from
+  // wait4 (someone else reaped our child) has no Node equivalent: reported only to a listener.
+  #onSubprocessError(error: Error): void {
+    if (error instanceof SpawnError && error.syscall === 'kill') {
+      this.emit('error', errnoException(error.errno, 'kill', error));
+    } else if (this.listenerCount('error') > 0) {
+      this.emit('error', error);
+    }
+  }
+}
+
+function isRefable(subprocess: Subprocess | null): subprocess is Subprocess & Refable {
+  const candidate = subprocess as Partial<Refable> | null;
+  return typeof candidate?.ref === 'function' && typeof candidate.unref === 'function';
+}
+
+function emptyReadable(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
+}
+
+function discardingWritable(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+}

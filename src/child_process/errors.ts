@@ -1,0 +1,95 @@
+// The errors node:child_process raises, with the same class, message, code and own fields, so
+// that code matching on `error.code` or on the message keeps working after the import is swapped.
+import { inspect } from 'node:util';
+import { errnoCode, type ChildStep, type SpawnError } from '../errors';
+
+/** What Node's errnoException gives: `spawn nope ENOENT` with negative errno, code and syscall. */
+export interface ErrnoError extends Error {
+  errno: number;
+  code: string;
+  syscall: string;
+  path?: string;
+  spawnargs?: string[];
+  /** Ours, not Node's: the step in the child that failed (`chdir`, `execvp`, ...). */
+  childStep?: ChildStep;
+}
+
+/** `errno` is negative, as libuv reports it; `cause` keeps our own error when there is one. */
+export function errnoException(errno: number, syscall: string, cause?: SpawnError): ErrnoError {
+  const code = errnoCode(errno);
+  const error = new Error(`${syscall} ${code}`, cause === undefined ? undefined : { cause }) as ErrnoError;
+  error.errno = -Math.abs(errno);
+  error.code = code;
+  error.syscall = syscall;
+  return error;
+}
+
+/** Node's AbortError (internal/errors): name and code are own properties, the reason is the cause. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  override readonly name = 'AbortError';
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+type ErrorClass = new (message: string) => Error;
+
+/** Node's internal errors: a plain TypeError or RangeError whose `code` is an own property. */
+function nodeError(Base: ErrorClass, code: string, message: string): Error & { code: string } {
+  const error = new Base(message) as Error & { code: string };
+  error.code = code;
+  return error;
+}
+
+/** `name` is 'options.uid' or 'file'; Node calls a dotted name a property. */
+function kind(name: string): string {
+  return name.includes('.') ? 'property' : 'argument';
+}
+
+export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): Error {
+  const message = `The ${kind(name)} '${name}' ${reason}. Received ${inspect(value)}`;
+  return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', message);
+}
+
+/** `expected` reads after "must be": 'of type string', 'int32', 'an instance of AbortSignal'. */
+export function invalidArgType(name: string, expected: string, value: unknown): Error {
+  const message = `The "${name}" ${kind(name)} must be ${expected}. Received ${received(value)}`;
+  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', message);
+}
+
+export function outOfRange(name: string, range: string, value: unknown): Error {
+  const message = `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`;
+  return nodeError(RangeError, 'ERR_OUT_OF_RANGE', message);
+}
+
+export function unknownSignal(signal: unknown): Error {
+  return nodeError(TypeError, 'ERR_UNKNOWN_SIGNAL', `Unknown signal: ${String(signal)}`);
+}
+
+export function maxBufferExceeded(stream: 'stdout' | 'stderr'): Error {
+  return nodeError(RangeError, 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER', `${stream} maxBuffer length exceeded`);
+}
+
+/** What we cannot offer: an IPC channel, or a stream without an fd as a stdio slot. */
+export function unsupportedStdio(index: number, value: unknown): Error {
+  return invalidArgValue(
+    `stdio[${index}]`,
+    value,
+    "is not supported by process-spawner/child_process (use 'pipe', 'inherit', 'ignore', an fd, or a stream with an fd)",
+  );
+}
+
+// The tail of Node's ERR_INVALID_ARG_TYPE message.
+function received(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name;
+    return name === undefined ? inspect(value, { depth: -1 }) : `an instance of ${name}`;
+  }
+  let shown = inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return `type ${typeof value} (${shown})`;
+}

@@ -1,0 +1,53 @@
+// What the pool's events carry.
+import type { ExitInfo } from '../subprocess';
+import type { WorkerExit } from './errors';
+import type { KillReason, WorkerState } from './worker-handle';
+
+export interface WorkerInfo {
+  workerId: number;
+  pid: number;
+}
+
+export interface WorkerExitEvent extends WorkerExit {
+  /** false for a crash: an exit the pool did not ask for. */
+  expected: boolean;
+  /** The full ExitInfo: raw status, rusage, duration. */
+  info: ExitInfo;
+}
+
+export interface WorkerCrashEvent extends WorkerExit {
+  /** 'exit' when it died on its own; otherwise why the pool killed it. */
+  reason: KillReason | 'exit';
+  /** The state it was in: 'starting' for a failed start. */
+  state: WorkerState;
+}
+
+export interface WorkerRespawnEvent extends WorkerInfo {
+  /** How many times this slot's worker has been replaced. */
+  restarts: number;
+}
+
+export interface TimeoutEvent extends WorkerInfo {
+  /** What took too long: a task, WORKER_READY, a heartbeat's answer, or a SHUTDOWN_ACK. */
+  kind: 'task' | 'ready' | 'heartbeat' | 'ack';
+}
+
+export interface DegradedEvent {
+  crashes: number;
+  windowMs: number;
+}
+
+export interface PoolEventMap {
+  spawn: [WorkerInfo];
+  ready: [WorkerInfo];
+  exit: [WorkerExitEvent];
+  crash: [WorkerCrashEvent];
+  respawn: [WorkerRespawnEvent];
+  timeout: [TimeoutEvent];
+  degraded: [DegradedEvent];
+  recovered: [];
+  drain: [];
+  error: [Error];
+  /** With `stderr: 'pipe'`: one line of a worker's stderr, without its newline. */
+  stderr: [line: string, workerId: number];
+}

@@ -1,0 +1,28 @@
+export { Pool } from './pool';
+export { POOL_DEFAULTS, type PoolOptions, type PoolStderr, type RunOptions } from './options';
+export type { PoolStats, WorkerStats } from './supervisor';
+export type { WorkerState, KillReason } from './worker-handle';
+export type {
+  DegradedEvent,
+  PoolEventMap,
+  TimeoutEvent,
+  WorkerCrashEvent,
+  WorkerExitEvent,
+  WorkerInfo,
+  WorkerRespawnEvent,
+} from './events';
+export {
+  AbortError,
+  PoolClosedError,
+  PoolDegradedError,
+  PoolError,
+  PoolNotStartedError,
+  ProtocolError,
+  QueueFullError,
+  TaskFailedError,
+  TaskTimeoutError,
+  WorkerExitError,
+  WorkerStartError,
+  type PoolErrorCode,
+  type WorkerExit,
+} from './errors';
