@@ -2,7 +2,6 @@
 // with its own SIGCHLD self-pipe; the methods are thin wrappers over spawn.h and sigchld.h.
 #include <errno.h>
 #include <napi.h>
-#include <signal.h>
 
 #include "convert.h"
 #include "sigchld.h"
@@ -65,28 +64,32 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
 
   // kill(pid, signal) -> 0 or an errno value.
   Napi::Value Kill(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-      Napi::TypeError::New(env, "kill expects (pid, signal)").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    const int32_t pid = info[0].As<Napi::Number>().Int32Value();
-    const int32_t signal = info[1].As<Napi::Number>().Int32Value();
-    if (pid <= 0) return Napi::Number::New(env, ESRCH);  // never a process group, never "all"
-    return Napi::Number::New(env, kill_unreaped_child(pid, signal));
+    int32_t pid, signal;
+    if (!id_and_signal(info, "kill expects (pid, signal)", &pid, &signal)) return info.Env().Undefined();
+    if (pid <= 0) return Napi::Number::New(info.Env(), ESRCH);  // never a group, never "all"
+    return Napi::Number::New(info.Env(), kill_unreaped_child(pid, signal));
   }
 
   // killProcessGroup(pgid, signal) -> 0 or an errno value: kill(-pgid, signal).
   Napi::Value KillProcessGroup(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-      Napi::TypeError::New(env, "killProcessGroup expects (pgid, signal)").ThrowAsJavaScriptException();
-      return env.Undefined();
+    int32_t pgid, signal;
+    if (!id_and_signal(info, "killProcessGroup expects (pgid, signal)", &pgid, &signal)) {
+      return info.Env().Undefined();
     }
-    const int32_t pgid = info[0].As<Napi::Number>().Int32Value();
-    const int32_t signal = info[1].As<Napi::Number>().Int32Value();
-    if (pgid <= 1) return Napi::Number::New(env, ESRCH);  // never our own group, never init's
-    return Napi::Number::New(env, ::kill(-pgid, signal) == 0 ? 0 : errno);
+    if (pgid <= 1) return Napi::Number::New(info.Env(), ESRCH);  // never "all", never init's
+    return Napi::Number::New(info.Env(), kill_process_group(pgid, signal));
+  }
+
+  // Reads (id, signal) as two int32s; throws a TypeError and returns false otherwise.
+  static bool id_and_signal(const Napi::CallbackInfo& info, const char* usage, int32_t* id,
+                            int32_t* signal) {
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+      Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+      return false;
+    }
+    *id = info[0].As<Napi::Number>().Int32Value();
+    *signal = info[1].As<Napi::Number>().Int32Value();
+    return true;
   }
 
   // openSigchldPipe() -> the read end (owned by the caller from now on), or -errno.

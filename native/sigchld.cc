@@ -143,4 +143,8 @@ int kill_unreaped_child(pid_t pid, int signal) {
   return kill(pid, signal) == 0 ? 0 : errno;
 }
 
+int kill_process_group(pid_t pgid, int signal) {
+  return kill(-pgid, signal) == 0 ? 0 : errno;
+}
+
 }  // namespace ps

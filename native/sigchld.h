@@ -38,6 +38,9 @@ bool reap_if_exited(pid_t pid, ReapResult* result);
 // so a pid that waitid can still see cannot have been recycled. Returns 0 or an errno value.
 int kill_unreaped_child(pid_t pid, int signal);
 
+// kill(-pgid, signal): the whole process group. Returns 0 or an errno value.
+int kill_process_group(pid_t pgid, int signal);
+
 }  // namespace ps
 
 #endif  // PROCESS_SPAWNER_SIGCHLD_H_
