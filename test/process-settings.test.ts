@@ -109,15 +109,25 @@ describe('credentials and umask', () => {
       expect(await output('id', ['-G'], { uid: 65534, gid: 65534 })).toBe('65534\n');
     }));
 
-  it.skipIf(!isRoot)('reports a failed setuid as its own childStep', () =>
+  it.skipIf(!isRoot)('reports a failed setgroups, setgid or setuid as its own childStep', () =>
     expectNoLeaks(async () => {
-      // An unprivileged Node process cannot become root again.
+      // A root Node process without CAP_SETUID and CAP_SETGID (dropped with setpriv) may not
+      // change its credentials: each step fails with EPERM in the child.
       const script = `
         const { spawn } = require('process-spawner');
-        try { spawn('true', [], { uid: 0 }); } catch (e) { console.log(JSON.stringify([e.code, e.childStep, e.exitCode])); }
+        const steps = [{ groups: [1] }, { gid: 65534 }, { uid: 65534 }].map((options) => {
+          try { spawn('true', [], options); return 'spawned'; } catch (e) { return [e.code, e.childStep, e.exitCode]; }
+        });
+        console.log(JSON.stringify(steps));
       `;
-      const result = await output(process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: path.join(__dirname, '..') });
-      expect(JSON.parse(result)).toEqual(['EPERM', 'setuid', 126]);
+      const result = await output('setpriv', ['--bounding-set', '-setuid,-setgid', process.execPath, '-e', script], {
+        cwd: path.join(__dirname, '..'),
+      });
+      expect(JSON.parse(result)).toEqual([
+        ['EPERM', 'setgroups', 126],
+        ['EPERM', 'setgid', 126],
+        ['EPERM', 'setuid', 126],
+      ]);
     }));
 
   it('sets the umask', () =>
