@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <napi.h>
 
+#include <unordered_set>
+#include <vector>
+
 #include "convert.h"
 #include "sigchld.h"
 #include "spawn.h"
@@ -23,9 +26,12 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     });
   }
 
-  // The thread is going away: stop the handler writing to its pipe.
+  // The thread is going away: stop the handler writing to its pipe, and hand the children it
+  // has not reaped to the threads that remain.
   ~ProcessSpawnerAddon() {
     if (sigchld_write_fd_ >= 0) close_sigchld_pipe(sigchld_write_fd_);
+    std::vector<pid_t> orphans(unreaped_.begin(), unreaped_.end());
+    adopt_orphans(orphans.data(), orphans.size());
   }
 
  private:
@@ -38,7 +44,9 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     }
     SpawnRequest request;
     if (!request_from_js(info[0].As<Napi::Object>(), &request)) return env.Undefined();
-    Napi::Object result = outcome_to_js(env, spawn_process(request));
+    SpawnOutcome outcome = spawn_process(request);
+    if (outcome.pid > 0 && outcome.child_errno == 0) unreaped_.insert(outcome.pid);
+    Napi::Object result = outcome_to_js(env, outcome);
     // child_process may have replaced our handler since the last spawn (libuv does not chain):
     // the caller sweeps when this says the handler had to be put back.
     result.Set("handlerReinstalled", ensure_sigchld_handler());
@@ -57,8 +65,11 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     uint32_t count = 0;
     for (size_t i = 0; i < pids.ElementLength(); i++) {
       ReapResult result;
-      if (reap_if_exited(pids[i], &result)) results.Set(count++, reap_result_to_js(env, result));
+      if (!reap_if_exited(pids[i], &result)) continue;
+      unreaped_.erase(result.pid);
+      results.Set(count++, reap_result_to_js(env, result));
     }
+    reap_orphans();
     return results;
   }
 
@@ -113,6 +124,8 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   }
 
   int sigchld_write_fd_ = -1;
+  // Spawned by this thread and not reaped yet: the orphans if the thread goes away first.
+  std::unordered_set<pid_t> unreaped_;
 };
 
 }  // namespace ps

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <vector>
 
 namespace ps {
 
@@ -22,6 +23,11 @@ std::atomic<int> g_pipe_slots[kMaxPipes];
 // Handlers currently inside the write loop; close_sigchld_pipe waits for zero before closing, so
 // the handler can never write into an fd number that has been closed and handed out again.
 std::atomic<int> g_handlers_running{0};
+
+// Children of threads that have gone away; see adopt_orphans().
+std::mutex g_orphans_mutex;
+std::vector<pid_t> g_orphans;
+std::atomic<size_t> g_orphan_count{0};
 
 // The handler that was installed before ours, called after ours. Written only while ours is not
 // installed (under g_install_mutex), read only by our handler.
@@ -141,6 +147,25 @@ int kill_unreaped_child(pid_t pid, int signal) {
     return errno == ECHILD ? ESRCH : errno;
   }
   return kill(pid, signal) == 0 ? 0 : errno;
+}
+
+void adopt_orphans(const pid_t* pids, size_t count) {
+  if (count == 0) return;
+  std::lock_guard<std::mutex> lock(g_orphans_mutex);
+  g_orphans.insert(g_orphans.end(), pids, pids + count);
+  g_orphan_count.store(g_orphans.size());
+}
+
+void reap_orphans() {
+  if (g_orphan_count.load() == 0) return;  // the usual case: no lock, no syscall
+  std::lock_guard<std::mutex> lock(g_orphans_mutex);
+  std::vector<pid_t> still_running;
+  for (pid_t pid : g_orphans) {
+    ReapResult ignored;
+    if (!reap_if_exited(pid, &ignored)) still_running.push_back(pid);
+  }
+  g_orphans.swap(still_running);
+  g_orphan_count.store(g_orphans.size());
 }
 
 int kill_process_group(pid_t pgid, int signal) {

@@ -38,6 +38,12 @@ bool reap_if_exited(pid_t pid, ReapResult* result);
 // so a pid that waitid can still see cannot have been recycled. Returns 0 or an errno value.
 int kill_unreaped_child(pid_t pid, int signal);
 
+// A thread that goes away may leave children of its own running. Their pids are handed over
+// here, and reap_orphans() (called by every thread's reap) reaps them as they exit, so that
+// none stays a zombie.
+void adopt_orphans(const pid_t* pids, size_t count);
+void reap_orphans();
+
 // kill(-pgid, signal): the whole process group. Returns 0 or an errno value.
 int kill_process_group(pid_t pgid, int signal);
 

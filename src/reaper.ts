@@ -16,6 +16,7 @@ export interface ReapedChild {
 }
 
 const SAFETY_CHECK_MS = 50;
+const NO_PIDS = new Int32Array(0);
 
 class Reaper {
   private readonly children = new Map<number, ReapedChild>();
@@ -70,8 +71,9 @@ class Reaper {
 
   /** Reaps every tracked pid that has exited and tells its listener. */
   sweep(): void {
-    if (this.children.size === 0) return;
-    const results = native.reap(Int32Array.from(this.children.keys()));
+    // With no child of ours, the addon still reaps those left by threads that have ended.
+    const results = native.reap(this.children.size === 0 ? NO_PIDS : Int32Array.from(this.children.keys()));
+    if (results.length === 0) return;
     let listenerError: unknown = null;
     for (const result of results) {
       const child = this.children.get(result.pid);

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { spawn, type Subprocess } from '../src/index';
 import { native } from '../src/native';
-import { countOpenFds, expectNoLeaks, zombieChildren } from './helpers/leaks';
+import { countOpenFds, expectNoLeaks, readProcStat, zombieChildren } from './helpers/leaks';
 import { finish } from './helpers/collect';
 
 function nodeExit(child: childProcess.ChildProcess): Promise<number | null> {
@@ -129,5 +129,14 @@ describe('worker_threads', () => {
       });
       workerResults.forEach((result, i) => expect(result).toEqual({ code: i % 5, out: `worker-${i}\n` }));
       await worker.terminate();
+    }));
+
+  it('reaps the children of a worker thread that ended before them', () =>
+    expectNoLeaks(async () => {
+      const worker = new Worker(path.join(__dirname, 'fixtures/orphan-in-worker.js'));
+      const pid = await new Promise<number>((resolve) => worker.once('message', resolve));
+      await new Promise((resolve) => worker.once('exit', resolve));
+      expect(readProcStat(pid)?.ppid).toBe(process.pid);
+      // expectNoLeaks then waits for it to be gone: reaped by this thread, not left a zombie.
     }));
 });
