@@ -135,7 +135,7 @@ describe('worker_threads', () => {
     expectNoLeaks(async () => {
       const worker = new Worker(path.join(__dirname, 'fixtures/orphan-in-worker.js'));
       const pid = await new Promise<number>((resolve) => worker.once('message', resolve));
-      await new Promise((resolve) => worker.once('exit', resolve));
+      await worker.terminate();
       expect(readProcStat(pid)?.ppid).toBe(process.pid);
       // expectNoLeaks then waits for it to be gone: reaped by this thread, not left a zombie.
     }));
