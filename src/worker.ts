@@ -62,7 +62,7 @@ export function serve(handler: TaskHandler, options: ServeOptions = {}): void {
   if (serving) throw new Error('serve() has already been called: a worker process serves one handler');
   serving = true;
   const worker = new Worker(handler, takeStdoutForFrames());
-  void worker.run(process.stdin, maxFrameSize);
+  worker.run(process.stdin, maxFrameSize);
 }
 
 /**
@@ -97,6 +97,11 @@ class FrameChannel {
       this.write(encodeHeader(type, sequence, payload.length));
       this.write(payload);
     }
+  }
+
+  /** The stream's buffer is full: read no more tasks until it drains. */
+  needsDrain(): boolean {
+    return this.stream.writableNeedDrain;
   }
 
   /** Resolves once the stream has room again, so a large result is not followed by more. */
@@ -135,29 +140,51 @@ class Worker {
     private readonly channel: FrameChannel,
   ) {}
 
-  async run(input: Readable, maxFrameSize: number): Promise<void> {
+  /**
+   * Frames are handled in the decoder's 'data' events, synchronously when the handler is: no
+   * promise turn per task. The decoder is paused only while an async handler or a full channel
+   * keeps us waiting, so frames are still handled one at a time, in order.
+   */
+  run(input: Readable, maxFrameSize: number): void {
     const decoder = new FrameDecoder({ maxFrameSize });
     decoder.on('unknownFrame', (frame: Frame) => reportSkipped(frame));
     input.on('error', (error: Error) => decoder.destroy(error));
+    decoder.on('data', (frame: Frame) => {
+      const outcome = this.handle(frame);
+      if (typeof outcome === 'boolean') {
+        this.afterFrame(decoder, outcome);
+        return;
+      }
+      decoder.pause();
+      void outcome.then((stop) => this.afterFrame(decoder, stop, true));
+    });
+    decoder.on('end', () => void this.exit(0));
+    decoder.on('error', (error: Error) => void this.exit(error instanceof FrameError ? protocolFailure(error) : channelFailure(error)));
     input.pipe(decoder);
     this.channel.send(MessageType.WORKER_READY, 0);
-    try {
-      for await (const frame of decoder) {
-        if (await this.handle(frame)) break;
-      }
-    } catch (error) {
-      await this.exit(error instanceof FrameError ? protocolFailure(error) : channelFailure(error));
-    }
-    await this.exit(0);
   }
 
-  /** Handles one frame; true when the worker is to stop. */
-  private async handle(frame: Frame): Promise<boolean> {
+  // After a frame: stop for good, wait for the channel to drain, or go on (`paused`: after an
+  // async task, the decoder is waiting for us to resume it).
+  private afterFrame(decoder: FrameDecoder, stop: boolean, paused = false): void {
+    if (stop) {
+      decoder.pause();
+      void this.exit(0);
+    } else if (this.channel.needsDrain()) {
+      decoder.pause();
+      void this.channel.drained().then(() => decoder.resume());
+    } else if (paused) {
+      decoder.resume();
+    }
+  }
+
+  /** Handles one frame; true when the worker is to stop (a promise of it for an async handler). */
+  private handle(frame: Frame): boolean | Promise<boolean> {
     switch (frame.type) {
-      case MessageType.TASK_ASSIGNMENT:
-        await this.answerTask(frame);
-        await this.channel.drained();
-        return false;
+      case MessageType.TASK_ASSIGNMENT: {
+        const answered = this.answerTask(frame);
+        return answered === undefined ? false : answered.then(() => false);
+      }
       case MessageType.STATUS_QUERY:
         this.channel.send(MessageType.STATUS_RESPONSE, frame.sequence, encodeStatusResponse(this.tasksCompleted));
         return false;
@@ -171,13 +198,31 @@ class Worker {
     }
   }
 
-  private async answerTask(frame: Frame): Promise<void> {
+  /** Answers a task: at once for a synchronous handler, else returns the promise of the answer. */
+  private answerTask(frame: Frame): Promise<void> | undefined {
+    let result: ReturnType<TaskHandler>;
+    try {
+      result = this.handler(frame.payload, { taskId: frame.sequence });
+    } catch (error) {
+      this.reply(frame, { error });
+      return undefined;
+    }
+    if (!isPromiseLike(result)) {
+      this.reply(frame, { result });
+      return undefined;
+    }
+    return Promise.resolve(result).then(
+      (value) => this.reply(frame, { result: value }),
+      (error: unknown) => this.reply(frame, { error }),
+    );
+  }
+
+  private reply(frame: Frame, outcome: { result?: unknown; error?: unknown }): void {
     let type: number = MessageType.TASK_RESULT;
     let payload: Uint8Array;
     try {
-      const result = this.handler(frame.payload, { taskId: frame.sequence });
-      // Synchronous handlers skip the await, which would cost a microtask turn per task.
-      payload = resultBytes(isPromiseLike(result) ? await result : result);
+      if ('error' in outcome) throw outcome.error;
+      payload = resultBytes(outcome.result);
     } catch (error) {
       type = MessageType.WORKER_ERROR;
       payload = encodeWorkerError(errorCode(error), errorMessage(error));

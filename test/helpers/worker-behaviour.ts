@@ -126,6 +126,18 @@ export function describeWorkerBehaviour(runtime: string, command: () => WorkerCo
         expect(outcome.outputError).toBeUndefined();
       }));
 
+    it('answers every task sent before stdin ended, a slow one first, then exits 0', () =>
+      withWorker(async (worker) => {
+        await expectReady(worker);
+        worker.sendRaw(Buffer.concat([encodeFrame(MessageType.TASK_ASSIGNMENT, 1, 'sleep:100'), encodeFrame(MessageType.TASK_ASSIGNMENT, 2, 'after')]));
+        worker.endInput();
+        expect(summary(await worker.next())).toEqual([MessageType.TASK_RESULT, 1, Buffer.from('sleep:100').toString('hex')]);
+        expect(summary(await worker.next())).toEqual([MessageType.TASK_RESULT, 2, Buffer.from('after').toString('hex')]);
+        const outcome = await worker.finished();
+        expect(outcome.exit).toMatchObject({ exitCode: 0, signal: null });
+        expect(outcome.unreadFrames).toEqual([]);
+      }));
+
     it('skips frames of unknown and reserved types, reports them on stderr, and keeps serving', () =>
       withWorker(async (worker) => {
         await expectReady(worker);
