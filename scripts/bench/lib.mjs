@@ -4,7 +4,7 @@
 // A bench script prints markdown on stdout (run.mjs copies it into docs/benchmarks.md) and
 // anything else on stderr.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,12 +34,21 @@ export function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/** Compiles `source` (relative to the repo) once per bench process into build/bench/; returns the binary. */
+// C baselines are built in a temporary folder of this bench process, not under build/: a
+// `node-gyp rebuild` during a run would delete them there.
+let cBuildDirectory;
+const compiled = new Map();
+
+/** Compiles `source` (relative to the repo) with `cc -O2` once per bench process; returns the binary. */
 export function compileC(name, source = `scripts/bench/c/${name}.c`) {
-  const out = path.join(repoRoot, 'build', 'bench');
-  mkdirSync(out, { recursive: true });
-  const binary = path.join(out, name);
+  if (compiled.has(source)) return compiled.get(source);
+  if (cBuildDirectory === undefined) {
+    cBuildDirectory = mkdtempSync(path.join(os.tmpdir(), 'process-spawner-bench-'));
+    process.once('exit', () => rmSync(cBuildDirectory, { recursive: true, force: true }));
+  }
+  const binary = path.join(cBuildDirectory, name);
   execFileSync('cc', ['-O2', '-Wall', '-o', binary, path.join(repoRoot, source)]);
+  compiled.set(source, binary);
   return binary;
 }
 
