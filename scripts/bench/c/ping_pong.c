@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cat_child.h"
+
 static double now_micros(void)
 {
     struct timespec now;
@@ -29,22 +31,14 @@ static int round_trips(int to_cat, int from_cat, int count)
 int main(int argc, char **argv)
 {
     int count = argc > 1 ? atoi(argv[1]) : 10000;
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        execlp("cat", "cat", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    if (round_trips(in[1], out[0], count) < 0) return 1;
+    int to_cat, from_cat;
+    pid_t pid = start_cat(0, &to_cat, &from_cat);
+    if (pid < 0) return 1;
+    if (round_trips(to_cat, from_cat, count) < 0) return 1;
     double start = now_micros();
-    if (round_trips(in[1], out[0], count) < 0) return 1;
+    if (round_trips(to_cat, from_cat, count) < 0) return 1;
     double micros = (now_micros() - start) / count;
-    close(in[1]);
+    close(to_cat);
     int status;
     waitpid(pid, &status, 0);
     printf("%.3f\n", micros);

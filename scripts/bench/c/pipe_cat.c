@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cat_child.h"
+
 #define CHUNK (1 << 20)
 
 static double now_seconds(void)
@@ -23,25 +25,13 @@ static double now_seconds(void)
     return now.tv_sec + now.tv_nsec / 1e9;
 }
 
-/* Starts cat with stdin from *to_cat and stdout to *from_cat; returns its pid. */
-static pid_t start_cat(int pipe_size, int *to_cat, int *from_cat)
+/* Starts cat (cat_child.h) with both our ends non-blocking, for the poll loop. */
+static pid_t start_nonblocking_cat(int pipe_size, int *to_cat, int *from_cat)
 {
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) return -1;
-    if (pipe_size > 0 && (fcntl(in[1], F_SETPIPE_SZ, pipe_size) < 0 || fcntl(out[1], F_SETPIPE_SZ, pipe_size) < 0)) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        execlp("cat", "cat", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    *to_cat = in[1];
-    *from_cat = out[0];
+    pid_t pid = start_cat(pipe_size, to_cat, from_cat);
+    if (pid < 0) return -1;
+    fcntl(*to_cat, F_SETFL, O_NONBLOCK);
+    fcntl(*from_cat, F_SETFL, O_NONBLOCK);
     return pid;
 }
 
@@ -54,7 +44,7 @@ int main(int argc, char **argv)
     memset(out_buffer, 0x5a, CHUNK);
     double start = now_seconds();
     int to_cat, from_cat;
-    pid_t pid = start_cat(pipe_size, &to_cat, &from_cat);
+    pid_t pid = start_nonblocking_cat(pipe_size, &to_cat, &from_cat);
     if (pid < 0) return 1;
     size_t written = 0, read_back = 0;
     while (read_back < total) {
