@@ -88,7 +88,14 @@ class Reaper {
     }
     if (this.children.size === 0) this.stopWatching();
     else this.updateLoopHold();
-    if (listenerError !== null) throw listenerError;
+    // Thrown on a later tick, as an 'exit' listener's error would be, but never out of this
+    // function: the watcher's 'data' handler must survive, or no exit would be heard again.
+    if (listenerError !== null) {
+      const error = listenerError;
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 
   // The pipe holds the event loop open only while a referenced child of ours is running, like a

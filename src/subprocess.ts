@@ -1,7 +1,8 @@
 // A running child: its pid, our ends of its pipes as streams, and how it ended.
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { closeSync } from 'node:fs';
+import { Readable, Writable, type Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { native, type NativeReapResult, type NativeWaitFields, type Rusage } from './native';
 import { reaper } from './reaper';
@@ -48,10 +49,6 @@ export class Subprocess extends EventEmitter {
   readonly pid: number;
   readonly spawnfile: string;
   readonly spawnargs: string[];
-  readonly stdin: Writable | null;
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
-  readonly stdio: SubprocessStdio;
   /** Resolves once the child has been reaped; never rejects. */
   readonly exited: Promise<ExitInfo>;
   exitCode: number | null = null;
@@ -65,6 +62,9 @@ export class Subprocess extends EventEmitter {
   private exitInfo: ExitInfo | null = null;
   private openReadables = 0;
   private joined: Duplex | null = null;
+  // Our pipe ends, until a stream takes one over (-1 after that, or once closed unread).
+  private readonly fds: number[];
+  private readonly streams: (net.Socket | null)[];
 
   constructor(init: SubprocessInit) {
     super();
@@ -74,13 +74,31 @@ export class Subprocess extends EventEmitter {
     this.startedAt = init.startedAt;
     this.group = init.group;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
-    this.stdin = init.fds[0] !== undefined && init.fds[0] >= 0 ? writableFromFd(init.fds[0]) : null;
-    this.stdout = this.readableSlot(init.fds[1], readableFromFd);
-    this.stderr = this.readableSlot(init.fds[2], readableFromFd);
-    const extras = init.fds.slice(3).map((fd) => this.readableSlot(fd, duplexFromFd));
-    this.stdio = [this.stdin, this.stdout, this.stderr, ...extras];
+    this.fds = init.fds.slice();
+    this.streams = init.fds.map(() => null);
     reaper.track(this.pid, this);
     process.nextTick(() => this.emit('spawn'));
+  }
+
+  // The streams are made the first time they are asked for: a pipe nobody uses costs no socket.
+  // One still unused when the child exits is closed unread (child_process would read it into
+  // nothing); asked for after that, it is an ended stream.
+
+  get stdin(): Writable | null {
+    return this.stream(0) as Writable | null;
+  }
+
+  get stdout(): Readable | null {
+    return this.stream(1) as Readable | null;
+  }
+
+  get stderr(): Readable | null {
+    return this.stream(2) as Readable | null;
+  }
+
+  get stdio(): SubprocessStdio {
+    const [stdin, stdout, stderr, ...extras] = this.fds.map((_, slot) => this.stream(slot));
+    return [stdin as Writable | null, stdout as Readable | null, stderr as Readable | null, ...(extras as (Duplex | null)[])];
   }
 
   /** Writes go to stdin, reads come from stdout: `source.pipe(child.duplex).pipe(sink)`. */
@@ -139,15 +157,35 @@ export class Subprocess extends EventEmitter {
     return false;
   }
 
-  private readableSlot(fd: number | undefined, wrap: (fd: number) => net.Socket): net.Socket | null {
-    if (fd === undefined || fd < 0) return null;
-    const stream = wrap(fd);
+  private stream(slot: number): net.Socket | Readable | Writable | null {
+    const existing = this.streams[slot];
+    if (existing) return existing;
+    const fd = this.fds[slot];
+    if (fd === undefined) return null;
+    if (fd === CLOSED_UNREAD) return slot === 0 ? destroyedWritable() : endedReadable();
+    if (fd < 0) return null;
+    const stream = slot === 0 ? writableFromFd(fd) : slot <= 2 ? readableFromFd(fd) : duplexFromFd(fd);
+    this.fds[slot] = TAKEN;
+    this.streams[slot] = stream;
+    if (slot > 0) this.countUntilClosed(stream);
+    return stream;
+  }
+
+  private countUntilClosed(stream: net.Socket): void {
     this.openReadables++;
     stream.once('close', () => {
       this.openReadables--;
       this.maybeEmitClose();
     });
-    return stream;
+  }
+
+  // At exit: the fds no stream took over are closed here, exactly once.
+  private closeUntakenFds(): void {
+    this.fds.forEach((fd, slot) => {
+      if (fd < 0) return;
+      closeSync(fd);
+      this.fds[slot] = CLOSED_UNREAD;
+    });
   }
 
   /** @internal Called by the reaper once wait4 has returned this pid. */
@@ -159,8 +197,9 @@ export class Subprocess extends EventEmitter {
     this.resolveExited(info);
     if (info.reapError !== undefined) this.emitErrorIfHeard(info.reapError);
     this.releaseStdin();
+    this.closeUntakenFds();
     this.emit('exit', this.exitCode, this.signalCode);
-    for (const stream of this.stdio.slice(1)) drainIfUnconsumed(stream as Readable | null);
+    for (const stream of this.streams.slice(1)) drainIfUnconsumed(stream);
     this.maybeEmitClose();
   }
 
@@ -194,8 +233,8 @@ export class Subprocess extends EventEmitter {
   // Nobody will read what is written now. Pending writes are left to fail with EPIPE, so the
   // writer hears about it; an idle stdin is closed so that its fd is not left open.
   private releaseStdin(): void {
-    const stdin = this.stdin;
-    if (stdin !== null && !stdin.destroyed && stdin.writableLength === 0) stdin.destroy();
+    const stdin = this.streams[0];
+    if (stdin && !stdin.destroyed && stdin.writableLength === 0) stdin.destroy();
   }
 
   private maybeEmitClose(): void {
@@ -210,3 +249,13 @@ export class Subprocess extends EventEmitter {
 }
 
 const ESRCH = 3;
+const TAKEN = -1;
+const CLOSED_UNREAD = -2;
+
+function endedReadable(): Readable {
+  return Readable.from([]);
+}
+
+function destroyedWritable(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() }).destroy();
+}
