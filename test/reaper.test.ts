@@ -47,6 +47,15 @@ describe('reaping', () => {
       process.kill(pid, 'SIGKILL'); // the orphan, adopted by init: not ours to reap
     }));
 
+  it("keeps hearing exits after an 'exit' listener throws", () =>
+    expectNoLeaks(async () => {
+      const { stdout, exit } = await finish(
+        spawn(process.execPath, [path.join(__dirname, 'fixtures/throwing-exit-listener.js')], { cwd: path.join(__dirname, '..') }),
+      );
+      expect(stdout).toBe('uncaught: listener failed\nnext exit: 7\n');
+      expect(exit.exitCode).toBe(0);
+    }));
+
   it('reports ECHILD, without crashing, when someone else reaped our child', () =>
     expectNoLeaks(async () => {
       const child = spawn('true', [], { stdio: 'ignore' });
