@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "fd.h"
 #include "sigchld.h"
 #include "spawn.h"
 
@@ -20,6 +21,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("reap", &ProcessSpawnerAddon::Reap),
         InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
         InstanceMethod("killProcessGroup", &ProcessSpawnerAddon::KillProcessGroup),
+        InstanceMethod("closeFd", &ProcessSpawnerAddon::CloseFd),
         InstanceMethod("openSigchldPipe", &ProcessSpawnerAddon::OpenSigchldPipe),
         InstanceMethod("ensureSigchldHandler", &ProcessSpawnerAddon::EnsureSigchldHandler),
         InstanceValue("rlimitResources", rlimit_resources(env)),
@@ -89,6 +91,17 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), ESRCH);  // never "all", never init's
     return Napi::Number::New(info.Env(), kill_process_group(pgid, signal));
+  }
+
+  // closeFd(fd) -> 0 or an errno value. For pipe ends of ours that no stream ever took over
+  // (Node's fs.closeSync warns about fds it did not open).
+  Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "closeFd expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    UniqueFd fd(info[0].As<Napi::Number>().Int32Value());
+    return Napi::Number::New(info.Env(), fd.valid() ? 0 : EBADF);
   }
 
   // Reads (id, signal) as two int32s; throws a TypeError and returns false otherwise.

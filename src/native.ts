@@ -66,6 +66,8 @@ export interface NativeAddon {
   reap(pids: Int32Array): NativeReapResult[];
   /** Returns 0 or an errno value; signals only a child of ours that has not been reaped. */
   kill(pid: number, signal: number): number;
+  /** close(fd) of a pipe end no stream took over: 0 or an errno value. */
+  closeFd(fd: number): number;
   /** kill(-pgid, signal): 0 or an errno value. */
   killProcessGroup(pgid: number, signal: number): number;
   /** The read end of this thread's SIGCHLD self-pipe, or -errno. */

@@ -1,7 +1,6 @@
 // A running child: its pid, our ends of its pipes as streams, and how it ended.
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { closeSync } from 'node:fs';
 import { Readable, Writable, type Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { native, type NativeReapResult, type NativeWaitFields, type Rusage } from './native';
@@ -183,7 +182,7 @@ export class Subprocess extends EventEmitter {
   private closeUntakenFds(): void {
     this.fds.forEach((fd, slot) => {
       if (fd < 0) return;
-      closeSync(fd);
+      native.closeFd(fd);
       this.fds[slot] = CLOSED_UNREAD;
     });
   }

@@ -78,6 +78,22 @@ describe('streams', () => {
       expect(child.signalCode).toBeNull();
     }));
 
+  it('closes the pipes nobody asked for at exit, quietly, even in a worker thread', () =>
+    expectNoLeaks(async () => {
+      // Worker threads track fds: closing one Node did not open through fs would warn there.
+      const script = `
+        const { Worker } = require('node:worker_threads');
+        new Worker(\`
+          const { spawn } = require('process-spawner');
+          const child = spawn('sh', ['-c', 'echo unread; echo unread >&2']);
+          child.on('close', (code) => child.stdout.on('end', () => console.log('close', code, 'then an empty stdout')).resume());
+        \`, { eval: true });
+      `;
+      const result = await finish(spawn(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..') }));
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('close 0 then an empty stdout\n');
+    }));
+
   it('moves fds that a later dup2 would clobber: stdout and stderr swapped', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'swap-'));
     try {
