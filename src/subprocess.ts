@@ -79,9 +79,10 @@ export class Subprocess extends EventEmitter {
     process.nextTick(() => this.emit('spawn'));
   }
 
-  // The streams are made the first time they are asked for: a pipe nobody uses costs no socket.
-  // One still unused when the child exits is closed unread (child_process would read it into
-  // nothing); asked for after that, it is an ended stream.
+  // The streams are made the first time they are asked for: a pipe nobody uses costs no socket
+  // while the child runs. At exit an unused stdin is closed, and an unused stdout or stderr is
+  // read into nothing, as child_process does: closing it instead would send SIGPIPE to whatever
+  // the child left running that still writes there (`sh -c 'server &'`).
 
   get stdin(): Writable | null {
     return this.stream(0) as Writable | null;
@@ -178,13 +179,15 @@ export class Subprocess extends EventEmitter {
     });
   }
 
-  // At exit: the fds no stream took over are closed here, exactly once.
-  private closeUntakenFds(): void {
-    this.fds.forEach((fd, slot) => {
-      if (fd < 0) return;
-      native.closeFd(fd);
-      this.fds[slot] = CLOSED_UNREAD;
-    });
+  // At exit: an unused stdin is closed here, exactly once; the unused readable ends are taken over
+  // now, to be drained.
+  private releaseUntakenFds(): void {
+    const stdin = this.fds[0];
+    if (stdin !== undefined && stdin >= 0) {
+      native.closeFd(stdin);
+      this.fds[0] = CLOSED_UNREAD;
+    }
+    for (let slot = 1; slot < this.fds.length; slot++) this.stream(slot);
   }
 
   /** @internal Called by the reaper once wait4 has returned this pid. */
@@ -196,7 +199,7 @@ export class Subprocess extends EventEmitter {
     this.resolveExited(info);
     if (info.reapError !== undefined) this.emitErrorIfHeard(info.reapError);
     this.releaseStdin();
-    this.closeUntakenFds();
+    this.releaseUntakenFds();
     this.emit('exit', this.exitCode, this.signalCode);
     for (const stream of this.streams.slice(1)) drainIfUnconsumed(stream);
     this.maybeEmitClose();

@@ -78,7 +78,7 @@ describe('streams', () => {
       expect(child.signalCode).toBeNull();
     }));
 
-  it('closes the pipes nobody asked for at exit, quietly, even in a worker thread', () =>
+  it('releases the pipes nobody asked for at exit, quietly, even in a worker thread', () =>
     expectNoLeaks(async () => {
       // Worker threads track fds: closing one Node did not open through fs would warn there.
       const script = `
@@ -86,12 +86,30 @@ describe('streams', () => {
         new Worker(\`
           const { spawn } = require('process-spawner');
           const child = spawn('sh', ['-c', 'echo unread; echo unread >&2']);
-          child.on('close', (code) => child.stdout.on('end', () => console.log('close', code, 'then an empty stdout')).resume());
+          child.on('close', (code) => console.log('close', code, child.stdout.readableEnded, child.stderr.readableEnded));
         \`, { eval: true });
       `;
       const result = await finish(spawn(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..') }));
       expect(result.stderr).toBe('');
-      expect(result.stdout).toBe('close 0 then an empty stdout\n');
+      expect(result.stdout).toBe('close 0 true true\n');
+    }));
+
+  it('drains an unused stdout at exit, as child_process does: what the child left running may still write there', () =>
+    expectNoLeaks(async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'drain-'));
+      try {
+        const marker = path.join(dir, 'still-alive');
+        const child = spawn('sh', ['-c', `(sleep 0.2; echo from the background; touch ${marker}) & exit 0`]);
+        const events: string[] = [];
+        child.on('exit', () => events.push('exit'));
+        await new Promise<void>((resolve) => child.on('close', () => resolve()));
+        // No SIGPIPE for the background writer: it went on to its next command, and 'close'
+        // came once it had let go of the pipe.
+        expect(readdirSync(dir)).toEqual(['still-alive']);
+        expect(events).toEqual(['exit']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }));
 
   it('moves fds that a later dup2 would clobber: stdout and stderr swapped', async () => {
