@@ -137,9 +137,7 @@ export class WorkerPoolRun {
 
   // A second SIGINT: no more ladder, every worker SIGKILLed now.
   private stopNow(): void {
-    for (const worker of this.pool.stats().workers) {
-      if (worker.pid !== null) process.kill(worker.pid, 'SIGKILL');
-    }
+    this.pool.kill();
   }
 
   private drawProgress(): void {

@@ -58,4 +58,12 @@ export class Pool extends EventEmitter<PoolEventMap> {
   close(): Promise<void> {
     return this.#supervisor.close();
   }
+
+  /**
+   * SIGKILLs every worker at once, without the ladder: after close(), to end it now (the
+   * command's second SIGINT). Without close(), the pool replaces them like any worker it stopped.
+   */
+  kill(): void {
+    this.#supervisor.killWorkers();
+  }
 }

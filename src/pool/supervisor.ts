@@ -124,6 +124,20 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     return this.closePromise;
   }
 
+  /**
+   * SIGKILLs every live worker now, through its handle (never a pid already reaped). During
+   * close()'s drain it also ends the drain: no restart, and what is left rejects.
+   */
+  killWorkers(): void {
+    if (this.phase === 'draining') {
+      this.phase = 'stopping';
+      for (const slot of this.slots) this.deadlines.cancel(slot);
+      this.rejectAllTasks(new PoolClosedError('The pool was killed before the task finished'));
+    }
+    for (const worker of this.live) worker.kill('shutdown');
+    this.poke();
+  }
+
   stats(): PoolStats {
     let idle = 0;
     let busy = 0;

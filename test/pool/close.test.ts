@@ -65,6 +65,26 @@ describe('close()', () => {
       expect(pids).toHaveLength(2);
     }), 100 + 100 + 100 + 1000 + 1000);
 
+  it('kill() ends a pending close() at once: every worker SIGKILLed, no ladder left to wait for', () =>
+    expectNoLeaks(async () => {
+      const pool = new Pool({
+        ...nodeWorker('pool-raw-worker.mjs', 'stubborn'),
+        size: 2,
+        shutdown: { drainTimeoutMs: 60_000, ackTimeoutMs: 60_000, termTimeoutMs: 60_000 },
+        stderr: 'ignore',
+      });
+      const exits: (string | null)[] = [];
+      pool.on('exit', ({ signal }) => exits.push(signal));
+      await pool.start();
+      const running = pool.run('never answered').catch((error: unknown) => error);
+      const closed = pool.close();
+      pool.kill();
+      await closed;
+      expect(exits).toEqual(['SIGKILL', 'SIGKILL']);
+      expect(await running).toBeInstanceOf(Error);
+      expect(pool.stats().workers.map((w) => w.state)).toEqual(['stopped', 'stopped']);
+    }), 10_000);
+
   it('is idempotent, and works before start()', () =>
     expectNoLeaks(async () => {
       const unstarted = new Pool({ ...nodeEcho, size: 1 });
