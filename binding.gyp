@@ -14,7 +14,8 @@
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
       ],
       "defines": ["NAPI_VERSION=8"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
+      "ldflags": ["-Wl,-z,now", "-Wl,-z,nodelete"]
     }
   ]
 }
