@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <napi.h>
 
-#include <unordered_set>
+#include <unistd.h>
+
+#include <unordered_map>
 #include <vector>
 
 #include "convert.h"
@@ -21,6 +23,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("reap", &ProcessSpawnerAddon::Reap),
         InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
         InstanceMethod("killProcessGroup", &ProcessSpawnerAddon::KillProcessGroup),
+        InstanceMethod("killGroupOfReapedLeader", &ProcessSpawnerAddon::KillGroupOfReapedLeader),
         InstanceMethod("closeFd", &ProcessSpawnerAddon::CloseFd),
         InstanceMethod("openSigchldPipe", &ProcessSpawnerAddon::OpenSigchldPipe),
         InstanceMethod("ensureSigchldHandler", &ProcessSpawnerAddon::EnsureSigchldHandler),
@@ -29,10 +32,11 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   }
 
   // The thread is going away: stop the handler writing to its pipe, and hand the children it
-  // has not reaped to the threads that remain.
+  // has not reaped, with their pidfds, to the addon's orphan reaper.
   ~ProcessSpawnerAddon() {
     if (sigchld_write_fd_ >= 0) close_sigchld_pipe(sigchld_write_fd_);
-    std::vector<pid_t> orphans(unreaped_.begin(), unreaped_.end());
+    std::vector<Orphan> orphans;
+    for (const auto& [pid, pidfd] : unreaped_) orphans.push_back({pid, pidfd});
     adopt_orphans(orphans.data(), orphans.size());
   }
 
@@ -47,7 +51,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     SpawnRequest request;
     if (!request_from_js(info[0].As<Napi::Object>(), &request)) return env.Undefined();
     SpawnOutcome outcome = spawn_process(request);
-    if (outcome.pid > 0 && outcome.child_errno == 0) unreaped_.insert(outcome.pid);
+    if (outcome.pid > 0 && outcome.child_errno == 0) unreaped_.emplace(outcome.pid, open_child_pidfd(outcome.pid));
     Napi::Object result = outcome_to_js(env, outcome);
     // child_process may have replaced our handler since the last spawn (libuv does not chain):
     // the caller sweeps when this says the handler had to be put back.
@@ -68,19 +72,21 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     for (size_t i = 0; i < pids.ElementLength(); i++) {
       ReapResult result;
       if (!reap_if_exited(pids[i], &result)) continue;
-      unreaped_.erase(result.pid);
+      forget(result.pid);
       results.Set(count++, reap_result_to_js(env, result));
     }
     reap_orphans();
     return results;
   }
 
-  // kill(pid, signal) -> 0 or an errno value.
+  // kill(pid, signal) -> 0 or an errno value. Only a child this thread spawned and has not
+  // reaped; through its pidfd where the kernel has them.
   Napi::Value Kill(const Napi::CallbackInfo& info) {
     int32_t pid, signal;
     if (!id_and_signal(info, "kill expects (pid, signal)", &pid, &signal)) return info.Env().Undefined();
-    if (pid <= 0) return Napi::Number::New(info.Env(), ESRCH);  // never a group, never "all"
-    return Napi::Number::New(info.Env(), kill_unreaped_child(pid, signal));
+    auto child = unreaped_.find(pid);
+    if (child == unreaped_.end()) return Napi::Number::New(info.Env(), ESRCH);
+    return Napi::Number::New(info.Env(), signal_child(pid, child->second, signal));
   }
 
   // killProcessGroup(pgid, signal) -> 0 or an errno value: kill(-pgid, signal).
@@ -91,6 +97,17 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), ESRCH);  // never "all", never init's
     return Napi::Number::New(info.Env(), kill_process_group(pgid, signal));
+  }
+
+  // killGroupOfReapedLeader(pgid, signal) -> 0 or an errno value; ESRCH once the leader's pid
+  // is in use again, which proves the group emptied (see sigchld.h).
+  Napi::Value KillGroupOfReapedLeader(const Napi::CallbackInfo& info) {
+    int32_t pgid, signal;
+    if (!id_and_signal(info, "killGroupOfReapedLeader expects (pgid, signal)", &pgid, &signal)) {
+      return info.Env().Undefined();
+    }
+    if (pgid <= 1) return Napi::Number::New(info.Env(), ESRCH);
+    return Napi::Number::New(info.Env(), kill_group_of_reaped_leader(pgid, signal));
   }
 
   // closeFd(fd) -> 0 or an errno value. For pipe ends of ours that no stream ever took over
@@ -136,9 +153,18 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     return Napi::Boolean::New(info.Env(), ensure_sigchld_handler());
   }
 
+  // Reaped: its pidfd is closed, and it can no longer be signalled through this thread.
+  void forget(pid_t pid) {
+    auto child = unreaped_.find(pid);
+    if (child == unreaped_.end()) return;
+    if (child->second >= 0) close(child->second);
+    unreaped_.erase(child);
+  }
+
   int sigchld_write_fd_ = -1;
-  // Spawned by this thread and not reaped yet: the orphans if the thread goes away first.
-  std::unordered_set<pid_t> unreaped_;
+  // Spawned by this thread and not reaped yet, with its pidfd (-1 without one): the orphans if
+  // the thread goes away first.
+  std::unordered_map<pid_t, int> unreaped_;
 };
 
 }  // namespace ps

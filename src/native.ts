@@ -64,12 +64,20 @@ export type NativeReapResult = { pid: number; errno: number } | ({ pid: number }
 export interface NativeAddon {
   spawn(request: NativeSpawnRequest): NativeSpawnOutcome;
   reap(pids: Int32Array): NativeReapResult[];
-  /** Returns 0 or an errno value; signals only a child of ours that has not been reaped. */
+  /**
+   * Returns 0 or an errno value (ESRCH once reaped). Signals only a child this thread spawned and
+   * has not reaped, through its pidfd where the kernel has them.
+   */
   kill(pid: number, signal: number): number;
   /** close(fd) of a pipe end no stream took over: 0 or an errno value. */
   closeFd(fd: number): number;
   /** kill(-pgid, signal): 0 or an errno value. */
   killProcessGroup(pgid: number, signal: number): number;
+  /**
+   * kill(-pgid, signal) for a group whose leader (pid == pgid) we have reaped; ESRCH without
+   * signalling when a process holds that pid again, which proves the group emptied.
+   */
+  killGroupOfReapedLeader(pgid: number, signal: number): number;
   /** The read end of this thread's SIGCHLD self-pipe, or -errno. */
   openSigchldPipe(): number;
   ensureSigchldHandler(): boolean;

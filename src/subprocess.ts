@@ -59,6 +59,8 @@ export class Subprocess extends EventEmitter {
   private readonly group: GroupOfChild;
   private resolveExited!: (info: ExitInfo) => void;
   private exitInfo: ExitInfo | null = null;
+  // Set once the child is reaped and its process group found empty; see killGroup().
+  private groupGone = false;
   private openReadables = 0;
   private joined: Duplex | null = null;
   // Our pipe ends, until a stream takes one over (-1 after that, or once closed unread).
@@ -111,8 +113,10 @@ export class Subprocess extends EventEmitter {
   }
 
   /**
-   * Sends a signal (default SIGTERM). Returns false when the child is already reaped or gone:
-   * a pid is only signalled while it is still our unreaped child, so never a recycled pid.
+   * Sends a signal (default SIGTERM). Returns false when the child is already reaped or gone.
+   * Never reaches a recycled pid: the signal goes through a pidfd held from the spawn to the reap
+   * (Linux 5.3+), so it fails once the child is reaped, even by another part of the process.
+   * On older kernels a pid is signalled only while it is still an unreaped child of this process.
    */
   kill(signal: SignalInput = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal);
@@ -141,20 +145,40 @@ export class Subprocess extends EventEmitter {
   /**
    * Signals the child's whole process group: the child, and every process it started that stayed
    * in its group (`sh -c 'sleep 100 & sleep 100'`). Only for a child spawned with
-   * `processGroup` or `detached`, never our own group. The kernel keeps a group's id from being
-   * reused while any member lives, so this works after the leader has been reaped too.
-   * Returns false when no member is left.
+   * `processGroup` or `detached`, never our own group. Returns false when no member is left, and
+   * from then on always: a group that has emptied is never signalled again, since its id may be
+   * given to a new group.
+   *
+   * What is guaranteed, for a child that leads its own group (`processGroup: 0`, `detached`):
+   * until the child is reaped, its pid holds the group id, so the signal reaches its group. After
+   * the reap the kernel still keeps the id from being reused while any member lives, so the
+   * members left are signalled; the group is known gone, for good, as soon as it has no member or
+   * the leader's pid belongs to a new process (which can only happen once the group emptied).
+   * The one case not told apart: between two calls the group empties, its id goes to a new group,
+   * and that group's leader has exited in turn. For a child that joined another group
+   * (`processGroup: pgid`) the group is that group's own, and is known gone once a signal finds
+   * no member after our child has been reaped.
    */
   killGroup(signal: SignalInput = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal);
     if (this.group.kind === 'parent') {
       throw new TypeError('killGroup() needs a child in a process group of its own: spawn it with `processGroup: 0` or `detached: true`');
     }
-    const pgid = this.group.kind === 'own' ? this.pid : this.group.pgid;
-    const errno = native.killProcessGroup(pgid, number);
+    if (this.groupGone) return false;
+    const errno = this.signalGroup(number);
     if (errno === 0) return true;
     if (errno !== ESRCH) this.emitErrorIfHeard(new SpawnError({ errno, syscall: 'kill', path: this.spawnfile }));
     return false;
+  }
+
+  // kill(-pgid). Once our child is reaped, ESRCH means the group emptied: remembered for good.
+  private signalGroup(signal: number): number {
+    if (this.group.kind === 'parent') return ESRCH;
+    if (this.exitInfo === null) return native.killProcessGroup(this.group.kind === 'own' ? this.pid : this.group.pgid, signal);
+    const errno =
+      this.group.kind === 'own' ? native.killGroupOfReapedLeader(this.pid, signal) : native.killProcessGroup(this.group.pgid, signal);
+    if (errno === ESRCH) this.groupGone = true;
+    return errno;
   }
 
   private stream(slot: number): net.Socket | Readable | Writable | null {
@@ -196,6 +220,8 @@ export class Subprocess extends EventEmitter {
     this.exitInfo = info;
     this.exitCode = info.exitCode;
     this.signalCode = info.signal;
+    // Probed now, while the group's id cannot have been reused yet unless it has just emptied.
+    if (this.group.kind !== 'parent') this.signalGroup(0);
     this.resolveExited(info);
     if (info.reapError !== undefined) this.emitErrorIfHeard(info.reapError);
     this.releaseStdin();
