@@ -71,7 +71,8 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     uint32_t count = 0;
     for (size_t i = 0; i < pids.ElementLength(); i++) {
       ReapResult result;
-      if (!reap_if_exited(pids[i], &result)) continue;
+      auto child = unreaped_.find(pids[i]);
+      if (!reap_if_exited(pids[i], child == unreaped_.end() ? -1 : child->second, &result)) continue;
       forget(result.pid);
       results.Set(count++, reap_result_to_js(env, result));
     }

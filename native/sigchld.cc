@@ -263,9 +263,54 @@ bool ensure_sigchld_handler() {
   }
 }
 
-bool reap_if_exited(pid_t pid, ReapResult* result) {
+namespace {
+
+constexpr int kIdTypePidfd = 3;  // P_PIDFD, which glibc 2.36's headers do not all define
+
+// The wait status wait4 would have returned, rebuilt from waitid's siginfo: exit code in bits
+// 8-15; or the signal in bits 0-6, with 0x80 when a core was dumped.
+int wait_status_from(const siginfo_t& info) {
+  switch (info.si_code) {
+    case CLD_EXITED:
+      return (info.si_status & 0xff) << 8;
+    case CLD_KILLED:
+      return info.si_status & 0x7f;
+    case CLD_DUMPED:
+      return (info.si_status & 0x7f) | 0x80;
+    default:
+      return 0;
+  }
+}
+
+enum class PidfdReap { kReaped, kRunning, kUnsupported };
+
+// The raw syscall: it takes a fifth argument, the rusage, that glibc's waitid() does not pass.
+PidfdReap reap_through_pidfd(int pidfd, ReapResult* result) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  long done;
+  do {
+    done = syscall(SYS_waitid, kIdTypePidfd, pidfd, &info, WEXITED | WNOHANG, &result->rusage);
+  } while (done < 0 && errno == EINTR);
+  if (done < 0) {
+    if (errno == EINVAL) return PidfdReap::kUnsupported;  // before Linux 5.4
+    result->error = errno;
+    return PidfdReap::kReaped;
+  }
+  if (info.si_pid == 0) return PidfdReap::kRunning;
+  result->status = wait_status_from(info);
+  return PidfdReap::kReaped;
+}
+
+}  // namespace
+
+bool reap_if_exited(pid_t pid, int pidfd, ReapResult* result) {
   memset(result, 0, sizeof *result);
   result->pid = pid;
+  if (pidfd >= 0) {
+    const PidfdReap outcome = reap_through_pidfd(pidfd, result);
+    if (outcome != PidfdReap::kUnsupported) return outcome == PidfdReap::kReaped;
+  }
   pid_t reaped;
   do {
     reaped = wait4(pid, &result->status, WNOHANG, &result->rusage);
@@ -327,7 +372,7 @@ void reap_exited_orphans_locked() {
   std::vector<Orphan> still_running;
   for (const Orphan& orphan : g_orphans) {
     ReapResult ignored;
-    if (!reap_if_exited(orphan.pid, &ignored)) {
+    if (!reap_if_exited(orphan.pid, orphan.pidfd, &ignored)) {
       still_running.push_back(orphan);
     } else if (orphan.pidfd >= 0) {
       close(orphan.pidfd);

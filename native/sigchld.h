@@ -37,8 +37,12 @@ struct ReapResult {
   struct rusage rusage;
 };
 
-// wait4(pid, WNOHANG). Returns false while the child is still running.
-bool reap_if_exited(pid_t pid, ReapResult* result);
+// Reaps `pid` if it has exited; returns false while it is still running. With its pidfd (>= 0)
+// through waitid(P_PIDFD, WNOHANG) (Linux 5.4+), which can only ever reap that very process: if
+// someone else reaped our child and its pid went to another child of ours (child_process's, say),
+// that one is left alone and the result is ECHILD. Otherwise, and on older kernels,
+// wait4(pid, WNOHANG). The status is the raw wait status either way.
+bool reap_if_exited(pid_t pid, int pidfd, ReapResult* result);
 
 // A pidfd (always close-on-exec) for a child just spawned, or -1 where the kernel has no
 // pidfd_open (before Linux 5.3) or the pid is no longer our unreaped child. Held until the reap:
