@@ -1,5 +1,8 @@
 // Two copies of the addon in one process (two versions of the package in node_modules): one
 // SIGCHLD handler for both, no chain that loops, every exit heard, no zombie left.
+// The worker scenario aborts about 1 run in 10 ("FATAL ERROR: Error::ThrowAsJavaScriptException
+// napi_throw", from reap() in a worker being terminated) unless the addon is built with
+// NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS defined (binding.gyp and CMakeLists.txt).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
