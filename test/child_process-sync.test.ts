@@ -304,7 +304,8 @@ const behaviours: Behaviour[] = [
     name: "execFileSync: with stdio 'pipe' the message ends with the child's stderr; argv0 names the command",
     run: (cp) => [
       thrown(() => cp.execFileSync('sh', ['-c', 'echo e >&2; exit 1'], { stdio: 'pipe', encoding: 'utf8' })),
-      thrown(() => cp.execFileSync('sh', ['-c', 'exit 1'], { stdio: 'pipe', argv0: 'zz' })),
+      // @types/node 20 leaves argv0 out of ExecFileSyncOptions; Node reads it.
+      thrown(() => cp.execFileSync('sh', ['-c', 'exit 1'], { stdio: 'pipe', argv0: 'zz' } as node.ExecFileSyncOptions)),
     ],
   },
   {
