@@ -222,3 +222,17 @@ describe('runSync: interrupted system calls', () => {
       expect(text).toMatch(/wait4\(\d+.*EINTR.*\(INJECTED\)/);
     }));
 });
+
+describe('docs/child_process-sync.md', () => {
+  // Each ```js block runs from the repository and prints the ```text block that follows it.
+  const text = readFileSync(path.join(__dirname, '..', 'docs', 'child_process-sync.md'), 'utf8');
+  const examples = [...text.matchAll(/```js\n([\s\S]*?)```\s*```text\n([\s\S]*?)```/g)].map((match) => [match[1] ?? '', match[2] ?? ''] as const);
+  it('has examples', () => expect(examples.length).toBe(2));
+  it.each(examples)('runs %s', (code, expected) =>
+    expectNoLeaks(() => {
+      const { NODE_EXTRA_CA_CERTS: _slow, ...env } = process.env;
+      const result = runSync(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), env });
+      expect(result.stdout).toBe(expected);
+    }),
+  );
+});
