@@ -8,7 +8,9 @@
         "native/convert.cc",
         "native/fd.cc",
         "native/sigchld.cc",
-        "native/spawn.cc"
+        "native/spawn.cc",
+        "native/sync.cc",
+        "native/sync_convert.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"

@@ -12,6 +12,8 @@
 #include "fd.h"
 #include "sigchld.h"
 #include "spawn.h"
+#include "sync.h"
+#include "sync_convert.h"
 
 namespace ps {
 
@@ -20,6 +22,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   ProcessSpawnerAddon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {
         InstanceMethod("spawn", &ProcessSpawnerAddon::Spawn),
+        InstanceMethod("spawnSync", &ProcessSpawnerAddon::SpawnSync),
         InstanceMethod("reap", &ProcessSpawnerAddon::Reap),
         InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
         InstanceMethod("killProcessGroup", &ProcessSpawnerAddon::KillProcessGroup),
@@ -57,6 +60,22 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     // the caller sweeps when this says the handler had to be put back.
     result.Set("handlerReinstalled", ensure_sigchld_handler());
     return result;
+  }
+
+  // spawnSync(request, limits) -> a failed spawn as spawn() reports it, or { pid, output, wait, ... }
+  // once the child has been reaped by the loop that made it. The child is never in unreaped_:
+  // it is not this thread's reaper's to see.
+  Napi::Value SpawnSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject()) {
+      Napi::TypeError::New(env, "spawnSync expects (request, limits)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    SpawnRequest request;
+    SyncLimits limits;
+    if (!request_from_js(info[0].As<Napi::Object>(), &request)) return env.Undefined();
+    if (!sync_limits_from_js(info[1].As<Napi::Object>(), &limits)) return env.Undefined();
+    return sync_outcome_to_js(env, spawn_sync(request, limits));
   }
 
   // reap(pids: Int32Array) -> the results of those that have exited (or failed with ECHILD).

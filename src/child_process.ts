@@ -13,3 +13,4 @@ export {
 } from './child_process/exec-file';
 export { ChildProcess, type StdioStream } from './child_process/child-process';
 export { AbortError, type ErrnoError } from './child_process/errors';
+export { spawnSync, execFileSync, execSync } from './child_process/sync';

@@ -3,6 +3,7 @@ export { spawn } from './spawn';
 export { Subprocess, type ExitInfo, type Rusage, type SubprocessStdio } from './subprocess';
 export type { SpawnMethod, SpawnOptions, StdioOption, StdioSlot } from './options';
 export type { ProcessSettings, RlimitName, RlimitValue } from './process-settings';
+export { runSync, type RunSyncOptions, type RunSyncResult } from './run-sync';
 export { run, type RunEncoding, type RunInput, type RunOptions, type RunOutput, type RunResult } from './run';
 export { lines, type LinesOptions } from './lines';
 export { ProcessSpawnerError, SpawnError, RunError, type ChildStep, type RunErrorCode } from './errors';

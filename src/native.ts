@@ -61,8 +61,49 @@ export type NativeSpawnOutcome = NativeSpawned | NativeParentFailure | NativeChi
 
 export type NativeReapResult = { pid: number; errno: number } | ({ pid: number } & NativeWaitFields);
 
+/** How a synchronous spawn's loop is bounded (native/sync.h). */
+export interface NativeSyncLimits {
+  /** Written to stdin, which is then closed; without it stdin is closed at once. */
+  input: Uint8Array | null;
+  /** 0: no deadline. */
+  timeoutMs: number;
+  killSignal: number;
+  /** SIGKILL this long after killSignal if the child is still there; -1: never. */
+  killGraceMs: number;
+  /** Bytes of output allowed; null: no limit. */
+  maxBuffer: number | null;
+  /** The limit per output stream (run()'s way) or for all of them together (child_process's). */
+  maxBufferPerStream: boolean;
+  /** Once we end the child: -1 closes its pipes at once; else read until it is reaped, then this long. */
+  drainAfterKillMs: number;
+}
+
+/** A synchronous spawn that ran: the child has been reaped by the loop that made it. */
+export interface NativeSyncRun {
+  pid: number;
+  /** Per stdio slot: what was read from it; null for stdin and for slots that were not pipes. */
+  output: (Buffer | null)[];
+  wait: NativeReapResult;
+  /** Why the loop ended the child, if it did. */
+  end: 'timeout' | 'maxBuffer' | null;
+  /** For 'maxBuffer': the slot whose output crossed the limit. */
+  endSlot: number;
+  /** The first error of the loop itself (EPIPE writing the input, a failed read, poll or kill), or 0. */
+  ioErrno: number;
+  ioSyscall: string | null;
+  /** From just before the fork to the reap. */
+  durationMs: number;
+}
+
+export type NativeSyncOutcome =
+  | NativeSyncRun
+  | Omit<NativeParentFailure, 'handlerReinstalled'>
+  | Omit<NativeChildFailure, 'handlerReinstalled'>;
+
 export interface NativeAddon {
   spawn(request: NativeSpawnRequest): NativeSpawnOutcome;
+  /** Blocks until the child has exited and its pipes are closed; never tracked by the reaper. */
+  spawnSync(request: NativeSpawnRequest, limits: NativeSyncLimits): NativeSyncOutcome;
   reap(pids: Int32Array): NativeReapResult[];
   /**
    * Returns 0 or an errno value (ESRCH once reaped). Signals only a child this thread spawned and

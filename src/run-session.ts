@@ -83,45 +83,7 @@ export class RunSession {
 
   /** The result, or throws the RunError that carries it when the run failed. */
   settle<Output extends string | Buffer>(exit: ExitInfo, stdout: Output, stderr: Output): RunResult<Output> {
-    const result: RunResult<Output> = {
-      stdout,
-      stderr,
-      exitCode: exit.exitCode,
-      signal: exit.signal,
-      coreDumped: exit.coreDumped,
-      pid: exit.pid,
-      durationMs: exit.durationMs,
-      rusage: exit.rusage,
-    };
-    const failure = this.termination === null ? this.failureOfExit(exit) : this.failureOfTermination(this.termination);
-    if (failure === null) return result;
-    throw new RunError<Output>({ result, command: this.command, ...failure });
-  }
-
-  // Ending the child was our decision, so it is a failure whatever `reject` says: the result
-  // alone would not tell why the output stops short.
-  private failureOfTermination(termination: Termination): Failure | null {
-    const flags = { timedOut: termination.reason === 'timeout', aborted: termination.reason === 'abort' };
-    switch (termination.reason) {
-      case 'timeout':
-        return { ...flags, code: 'ERR_TIMEOUT', reason: `timed out after ${this.settings.timeout} ms` };
-      case 'abort':
-        return { ...flags, code: 'ABORT_ERR', reason: 'aborted', cause: termination.cause };
-      case 'maxBuffer':
-        return { ...flags, code: 'ERR_MAX_BUFFER', reason: `${termination.stream} exceeded maxBuffer of ${this.settings.maxBuffer} bytes` };
-      case 'stream':
-        return { ...flags, code: 'ERR_STREAM', reason: `${termination.stream} failed`, cause: termination.cause };
-      case 'loopLeft':
-        return null;
-    }
-  }
-
-  private failureOfExit(exit: ExitInfo): Failure | null {
-    if (exit.exitCode === 0 || !this.settings.reject) return null;
-    const flags = { timedOut: false, aborted: false };
-    if (exit.signal !== null) return { ...flags, code: 'ERR_SIGNAL' };
-    if (exit.exitCode !== null) return { ...flags, code: 'ERR_EXIT_CODE' };
-    return { ...flags, code: 'ERR_STATUS_LOST', reason: exit.reapError?.message ?? 'wait4 failed', cause: exit.reapError };
+    return settleRun(exit, stdout, stderr, this);
   }
 
   private readonly onReaped = (): void => {
@@ -150,6 +112,62 @@ export class RunSession {
     // A long-lived signal must not collect a listener per run.
     this.settings.signal?.removeEventListener('abort', this.onAbort);
   }
+}
+
+/** How a run ended, as far as settling it goes; runSync() has the same without a session. */
+export interface RunEnding {
+  readonly termination: Termination | null;
+  readonly settings: RunSettings;
+  readonly command: string;
+}
+
+/** The result, or throws the RunError that carries it when the run failed. */
+export function settleRun<Output extends string | Buffer>(
+  exit: ExitInfo,
+  stdout: Output,
+  stderr: Output,
+  ending: RunEnding,
+): RunResult<Output> {
+  const result: RunResult<Output> = {
+    stdout,
+    stderr,
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    coreDumped: exit.coreDumped,
+    pid: exit.pid,
+    durationMs: exit.durationMs,
+    rusage: exit.rusage,
+  };
+  const { termination, settings } = ending;
+  const failure = termination === null ? failureOfExit(exit, settings) : failureOfTermination(termination, settings);
+  if (failure === null) return result;
+  throw new RunError<Output>({ result, command: ending.command, ...failure });
+}
+
+// Ending the child was our decision, so it is a failure whatever `reject` says: the result
+// alone would not tell why the output stops short.
+function failureOfTermination(termination: Termination, settings: RunSettings): Failure | null {
+  const flags = { timedOut: termination.reason === 'timeout', aborted: termination.reason === 'abort' };
+  switch (termination.reason) {
+    case 'timeout':
+      return { ...flags, code: 'ERR_TIMEOUT', reason: `timed out after ${settings.timeout} ms` };
+    case 'abort':
+      return { ...flags, code: 'ABORT_ERR', reason: 'aborted', cause: termination.cause };
+    case 'maxBuffer':
+      return { ...flags, code: 'ERR_MAX_BUFFER', reason: `${termination.stream} exceeded maxBuffer of ${settings.maxBuffer} bytes` };
+    case 'stream':
+      return { ...flags, code: 'ERR_STREAM', reason: `${termination.stream} failed`, cause: termination.cause };
+    case 'loopLeft':
+      return null;
+  }
+}
+
+function failureOfExit(exit: ExitInfo, settings: RunSettings): Failure | null {
+  if (exit.exitCode === 0 || !settings.reject) return null;
+  const flags = { timedOut: false, aborted: false };
+  if (exit.signal !== null) return { ...flags, code: 'ERR_SIGNAL' };
+  if (exit.exitCode !== null) return { ...flags, code: 'ERR_EXIT_CODE' };
+  return { ...flags, code: 'ERR_STATUS_LOST', reason: exit.reapError?.message ?? 'wait4 failed', cause: exit.reapError };
 }
 
 /**
@@ -226,7 +244,7 @@ function closedPromise(stream: Writable | null): Promise<unknown> {
 }
 
 /** argv as a shell would read it back: `sh -c 'exit 3'`. */
-function formatCommand(argv: readonly string[]): string {
+export function formatCommand(argv: readonly string[]): string {
   return argv.map(quoteArgument).join(' ');
 }
 

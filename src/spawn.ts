@@ -30,7 +30,7 @@ export function spawn(
   });
 }
 
-function spawnErrorFrom(outcome: Exclude<NativeSpawnOutcome, { fds: number[] }>, plan: SpawnPlan): SpawnError {
+export function spawnErrorFrom(outcome: Exclude<NativeSpawnOutcome, { fds: number[] }>, plan: SpawnPlan): SpawnError {
   const common = { errno: outcome.errno, path: plan.file, spawnargs: plan.args };
   if (!('childStep' in outcome)) return new SpawnError({ ...common, syscall: outcome.syscall });
   return childFailure(outcome, plan, common);

@@ -169,7 +169,7 @@ Object.defineProperty(execFile, promisify.custom, { enumerable: false, value: pr
 Object.defineProperty(exec, promisify.custom, { enumerable: false, value: promisified(exec as never) });
 
 // Node's normalizeExecFileArgs: (args?, options?, callback?) in any of their shortened forms.
-function normalizeExecFileArgs(
+export function normalizeExecFileArgs(
   argsIn: unknown,
   optionsIn: unknown,
   callbackIn: unknown,

@@ -56,7 +56,7 @@ function spawnOrRunAsScript(call: SpawnCall): Subprocess {
 }
 
 // The candidate execve rejected: the first of the PATH candidates that is an executable file.
-function executableCandidate(call: SpawnCall): string | null {
+export function executableCandidate(call: SpawnCall): string | null {
   const pathVariable = (call.options.env ?? process.env)['PATH'] ?? DEFAULT_PATH;
   for (const candidate of execPathCandidates(call.file, pathVariable)) {
     try {

@@ -1,0 +1,168 @@
+// spawnSync(), execFileSync() and execSync() as node:child_process has them, on our own fork and
+// exec and the addon's synchronous loop (native/sync.cc): Node's defaults (1 MiB maxBuffer for all
+// outputs together, no SIGKILL after killSignal, the pipes closed when the child is ended), Node's
+// result object, and Node's thrown errors. Follows Node 20's lib/child_process.js spawnSync,
+// execFileSync, execSync and checkExecSyncError.
+import type * as NodeChildProcess from 'node:child_process';
+import type { SpawnSyncOptions, SpawnSyncReturns } from 'node:child_process';
+import { constants } from 'node:os';
+import { SpawnError } from '../errors';
+import type { NativeSyncLimits, NativeSyncRun } from '../native';
+import { planSpawn } from '../options';
+import { signalName } from '../signals';
+import { spawnSyncPlan } from '../spawn-sync';
+import { errnoException, invalidArgType, type ErrnoError } from './errors';
+import { normalizeExecFileArgs } from './exec-file';
+import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
+import { executableCandidate } from './spawn';
+
+type Output = string | Buffer;
+type SyncReturns = SpawnSyncReturns<Output>;
+
+// Node's MAX_BUFFER for the Sync functions: stdout and stderr together.
+const MAX_BUFFER = 1024 * 1024;
+const { ETIMEDOUT, ENOBUFS } = constants.errno;
+const { SIGTERM } = constants.signals;
+
+const implementations = {
+  spawnSync(file: unknown, argsOrOptions?: unknown, maybeOptions?: unknown): SyncReturns {
+    const call = normalizeSpawnArguments(file, argsOrOptions, maybeOptions);
+    const options = ownOptions(Array.isArray(argsOrOptions) ? maybeOptions : argsOrOptions);
+    const limits = syncLimits(options, call);
+    let run: NativeSyncRun;
+    try {
+      run = runOrRunAsScript(call, limits);
+    } catch (error) {
+      if (!(error instanceof SpawnError)) throw error;
+      return { error: syncError(error.errno, call, error), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null } as unknown as SyncReturns;
+    }
+    return resultOf(run, call, own(options, 'encoding'));
+  },
+
+  execFileSync(file: unknown, ...rest: unknown[]): Output {
+    const normalized = normalizeExecFileArgs(rest[0], rest[1], undefined);
+    const args = normalized.args;
+    const options = normalized.options as SpawnSyncOptions;
+    const result = implementations.spawnSync(file, args, options);
+    // Node: without an explicit stdio, what the child wrote to stderr goes on to ours.
+    if (own(options, 'stdio') == null) writeStderr(result);
+    const argv0 = own(options, 'argv0');
+    const error = execSyncError(result, [typeof argv0 === 'string' && argv0 !== '' ? argv0 : String(file), ...args].join(' '));
+    if (error !== null) throw error;
+    return result.stdout;
+  },
+
+  execSync(command: unknown, options?: unknown): Output {
+    validateString(command, 'command');
+    // A copy (own properties only): the caller's object is not touched.
+    const settings: SpawnSyncOptions = { ...(options as SpawnSyncOptions | undefined) };
+    settings.shell = typeof settings.shell === 'string' ? settings.shell : true;
+    const result = implementations.spawnSync(command, settings);
+    if (own(settings, 'stdio') == null) writeStderr(result);
+    const error = execSyncError(result, command as string);
+    if (error !== null) throw error;
+    return result.stdout;
+  },
+};
+
+/** Node's own types: code written against node:child_process type-checks unchanged. */
+export const spawnSync = implementations.spawnSync as typeof NodeChildProcess.spawnSync;
+export const execFileSync = implementations.execFileSync as typeof NodeChildProcess.execFileSync;
+export const execSync = implementations.execSync as typeof NodeChildProcess.execSync;
+
+function ownOptions(options: unknown): SpawnSyncOptions {
+  return options !== null && typeof options === 'object' ? (options as SpawnSyncOptions) : {};
+}
+
+// Node reads the options from its own copy ({ ...options }): inherited properties do not count.
+function own(options: SpawnSyncOptions, key: keyof SpawnSyncOptions): unknown {
+  return Object.hasOwn(options, key) ? options[key] : undefined;
+}
+
+// Node validates these in spawnSync after normalizeSpawnArguments, in this order.
+function syncLimits(options: SpawnSyncOptions, call: SpawnCall): NativeSyncLimits {
+  const maxBuffer = Object.hasOwn(options, 'maxBuffer') ? validateMaxBuffer(options.maxBuffer) : MAX_BUFFER;
+  const killSignal = own(options, 'killSignal') == null ? SIGTERM : sanitizeKillSignal(options.killSignal);
+  return {
+    input: validInput(own(options, 'input')),
+    timeoutMs: call.timeout,
+    killSignal,
+    killGraceMs: -1,
+    // 0, like no limit, as Node's C++ has it.
+    maxBuffer: maxBuffer === Infinity || maxBuffer === 0 ? null : Math.floor(maxBuffer),
+    maxBufferPerStream: false,
+    drainAfterKillMs: -1,
+  };
+}
+
+// Node checks `if (options.input)`: '' and 0 are no input at all.
+function validInput(input: unknown): Uint8Array | null {
+  if (!input) return null;
+  if (typeof input === 'string') return Buffer.from(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  throw invalidArgType('options.stdio[0]', 'of type string or an instance of Buffer, TypedArray, or DataView', input);
+}
+
+// As the drop-in's spawn(): a file execve rejects with ENOEXEC runs as a /bin/sh script (execvp's way).
+function runOrRunAsScript(call: SpawnCall, limits: NativeSyncLimits): NativeSyncRun {
+  try {
+    return spawnSyncPlan(planSpawn(call.file, call.args, call.options), limits);
+  } catch (error) {
+    if (!(error instanceof SpawnError) || error.code !== 'ENOEXEC') throw error;
+    const script = executableCandidate(call);
+    if (script === null) throw error;
+    return spawnSyncPlan(planSpawn('/bin/sh', [script, ...call.args], { ...call.options, argv0: '/bin/sh' }), limits);
+  }
+}
+
+function resultOf(run: NativeSyncRun, call: SpawnCall, encoding: unknown): SyncReturns {
+  const output = decoded(run.output, encoding);
+  const wait = run.wait;
+  const exited = 'status' in wait;
+  const fields = {
+    status: exited ? wait.exitCode : null,
+    signal: exited && wait.termSignal !== null ? signalName(wait.termSignal) : null,
+    output,
+    pid: run.pid,
+    stdout: output[1] ?? null,
+    stderr: output[2] ?? null,
+  };
+  const errno = loopErrno(run);
+  return (errno === 0 ? fields : { error: syncError(errno, call), ...fields }) as SyncReturns;
+}
+
+// Node's precedence: why the loop ended the child, else an error of a pipe (EPIPE on stdin).
+function loopErrno(run: NativeSyncRun): number {
+  if (run.end === 'timeout') return ETIMEDOUT;
+  if (run.end === 'maxBuffer') return ENOBUFS;
+  if (run.ioErrno !== 0) return run.ioErrno;
+  return 'status' in run.wait ? 0 : run.wait.errno;
+}
+
+function decoded(output: (Buffer | null)[], encoding: unknown): (Output | null)[] {
+  if (typeof encoding !== 'string' || encoding === 'buffer') return output;
+  return output.map((bytes) => (bytes === null ? null : bytes.toString(encoding as BufferEncoding)));
+}
+
+/** `spawnSync <file> <CODE>` with Node's errno, path and spawnargs. */
+function syncError(errno: number, call: SpawnCall, cause?: SpawnError): ErrnoError {
+  const error = errnoException(errno, `spawnSync ${call.file}`, cause);
+  error.path = call.file;
+  error.spawnargs = call.spawnargs.slice(1);
+  if (cause?.childStep !== undefined) error.childStep = cause.childStep;
+  return error;
+}
+
+function writeStderr(result: SyncReturns): void {
+  if (result.stderr) process.stderr.write(result.stderr);
+}
+
+// Node's checkExecSyncError: the result's error with the result's fields, or `Command failed`
+// followed by the child's stderr.
+function execSyncError(result: SyncReturns, command: string): Error | null {
+  if (result.error !== undefined) return Object.assign(result.error, result);
+  if (result.status === 0) return null;
+  let message = `Command failed: ${command}`;
+  if (result.stderr && result.stderr.length > 0) message += `\n${result.stderr.toString()}`;
+  return Object.assign(new Error(message), result);
+}
