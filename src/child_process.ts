@@ -2,6 +2,7 @@
 // events and errors, made with our own fork and exec. A harness can swap
 // `require('node:child_process')` for `require('process-spawner/child_process')`.
 export { spawn } from './child_process/spawn';
+export { fork } from './child_process/fork';
 export {
   exec,
   execFile,
