@@ -1,5 +1,6 @@
 // Spawn options: apply defaults, validate, interpret. Everything here runs before any syscall, so
 // a bad option is a TypeError or RangeError and no process, fd or zombie comes into being.
+import type { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { STDIO_IGNORE, STDIO_PIPE, type NativeSpawnRequest } from './native';
@@ -11,8 +12,10 @@ import { describeValue, ownProperties } from './validate';
  * What one of the child's fds is connected to: a pipe, our own fd, /dev/null, an fd number, or a
  * stream with an fd underneath (another child's stdout, a socket), which the child then shares.
  */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | StreamWithFd;
-export type StdioOption = Exclude<StdioSlot, StreamWithFd> | readonly (StdioSlot | null | undefined)[];
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | StdioStreamSlot;
+/** A stream with an fd underneath: a child's stdout or stdin, a net.Socket, a tty. */
+export type StdioStreamSlot = Readable | Writable | StreamWithFd;
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | readonly (StdioSlot | null | undefined)[];
 /** A slot once validated: a stream has become its fd. */
 export type ResolvedStdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
 

@@ -64,7 +64,9 @@ function kind(name: string): string {
 }
 
 export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): Error {
-  const message = `The ${kind(name)} '${name}' ${reason}. Received ${inspect(value)}`;
+  let shown = inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
+  const message = `The ${kind(name)} '${name}' ${reason}. Received ${shown}`;
   return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', message);
 }
 
