@@ -37,8 +37,8 @@ export function fork(modulePath: string | URL, argsOrOptions?: unknown, maybeOpt
 }
 
 function validateModulePath(modulePath: unknown): string {
-  const path = modulePath instanceof URL ? fileURLToPath(modulePath) : modulePath;
-  if (typeof path !== 'string') throw invalidArgType('modulePath', 'of type string or an instance of URL', modulePath);
+  const path = modulePath instanceof URL ? fileURLToPath(modulePath) : Buffer.isBuffer(modulePath) ? modulePath.toString() : modulePath;
+  if (typeof path !== 'string') throw invalidArgType('modulePath', 'of type string or an instance of Buffer or URL', modulePath);
   validateNoNul(path, 'modulePath', 'must be a string, Uint8Array, or URL without null bytes');
   return validateString(path, 'modulePath');
 }

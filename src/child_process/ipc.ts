@@ -150,7 +150,8 @@ function sendArguments(
 ): { handle: unknown; callback: SendCallback | undefined } {
   if (typeof handleOrCallback === 'function') return { handle: undefined, callback: handleOrCallback as SendCallback };
   if (typeof optionsOrCallback === 'function') return { handle: handleOrCallback, callback: optionsOrCallback as SendCallback };
-  if (optionsOrCallback != null && typeof optionsOrCallback !== 'object') {
+  // Node's validateObject: null and arrays are no options object either.
+  if (optionsOrCallback !== undefined && (optionsOrCallback === null || typeof optionsOrCallback !== 'object' || Array.isArray(optionsOrCallback))) {
     throw invalidArgType('options', 'of type object', optionsOrCallback);
   }
   const callback = typeof maybeCallback === 'function' ? (maybeCallback as SendCallback) : undefined;
