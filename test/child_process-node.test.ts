@@ -58,6 +58,7 @@ async function overSocket(cp: ChildProcessModule): Promise<unknown> {
   const client = net.connect(port, '127.0.0.1');
   const socket = await accepted;
   const child = (cp.spawn as unknown as SpawnWithStdio)('tr', ['a-z', 'A-Z'], { stdio: [socket, socket, 'inherit'] });
+  const exited = exitOf(child);
   client.end('shout over tcp\n');
   let answer = '';
   await new Promise<void>((resolve) =>
@@ -66,7 +67,7 @@ async function overSocket(cp: ChildProcessModule): Promise<unknown> {
       if (answer.endsWith('\n')) resolve();
     }),
   );
-  const exit = await exitOf(child);
+  const exit = await exited;
   socket.destroy();
   client.destroy();
   await new Promise((resolve) => server.close(resolve));
