@@ -235,7 +235,10 @@ const LENGTH_BYTES = 4;
 
 /** 'advanced': a big-endian uint32 length, then V8's serialization of the message. */
 class AdvancedCodec implements Codec {
-  #buffered: Buffer = Buffer.alloc(0);
+  // Chunks of an incomplete message, joined only once it is all there: a large message that
+  // arrives in many reads is copied once, not once per read.
+  #chunks: Buffer[] = [];
+  #length = 0;
 
   encode(message: unknown): Buffer {
     const serializer = new MessageSerializer();
@@ -248,17 +251,27 @@ class AdvancedCodec implements Codec {
   }
 
   decode(chunk: Buffer): unknown[] {
-    let buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
     const messages: unknown[] = [];
-    while (buffered.length >= LENGTH_BYTES) {
-      const end = LENGTH_BYTES + buffered.readUInt32BE(0);
-      if (buffered.length < end) break;
+    while (this.#length >= LENGTH_BYTES) {
+      if ((this.#chunks[0] as Buffer).length < LENGTH_BYTES) this.#join();
+      const end = LENGTH_BYTES + (this.#chunks[0] as Buffer).readUInt32BE(0);
+      if (this.#length < end) break;
+      const buffered = this.#join();
       const deserializer = new MessageDeserializer(buffered.subarray(LENGTH_BYTES, end));
       deserializer.readHeader();
       messages.push(deserializer.readValue());
-      buffered = buffered.subarray(end);
+      const rest = buffered.subarray(end);
+      this.#chunks = rest.length === 0 ? [] : [rest];
+      this.#length = rest.length;
     }
-    this.#buffered = buffered;
     return messages;
+  }
+
+  #join(): Buffer {
+    const joined = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#length);
+    this.#chunks = [joined];
+    return joined;
   }
 }
