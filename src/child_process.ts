@@ -1,16 +1,38 @@
-// process-spawner/child_process: spawn, execFile and exec with node:child_process's signatures,
-// events and errors, made with our own fork and exec. A harness can swap
+// process-spawner/child_process: spawn, exec, execFile and fork with node:child_process's
+// signatures, events and errors, made with our own fork and exec. A harness can swap
 // `require('node:child_process')` for `require('process-spawner/child_process')`.
-export { spawn } from './child_process/spawn';
-export {
-  exec,
-  execFile,
-  type ExecCallback,
-  type ExecFileCallback,
-  type ExecFileError,
-  type Output,
-  type PromiseWithChild,
-} from './child_process/exec-file';
-export { ChildProcess, type StdioStream } from './child_process/child-process';
+//
+// Each function is typed as Node's own (@types/node), overloads included, so that code written for
+// node:child_process type-checks unchanged: `promisify(execFile)` resolves to { stdout, stderr },
+// `spawn('ls').stdout` is not nullable, and the module fits `typeof import('node:child_process')`
+// for what it provides.
+import type * as node from 'node:child_process';
+import { ChildProcess as OurChildProcess } from './child_process/child-process';
+import { exec as ourExec, execFile as ourExecFile } from './child_process/exec-file';
+import { fork as ourFork } from './child_process/fork';
+import { spawn as ourSpawn } from './child_process/spawn';
+
+export const spawn = ourSpawn as unknown as typeof node.spawn;
+export const exec = ourExec as unknown as typeof node.exec;
+export const execFile = ourExecFile as unknown as typeof node.execFile;
+export const fork = ourFork as unknown as typeof node.fork;
+export const ChildProcess = OurChildProcess as unknown as typeof node.ChildProcess;
+export type ChildProcess = node.ChildProcess;
+
+export type {
+  ChildProcessByStdio,
+  ChildProcessWithoutNullStreams,
+  ExecException,
+  ExecFileException,
+  ExecFileOptions,
+  ExecOptions,
+  ForkOptions,
+  PromiseWithChild,
+  Serializable,
+  SendHandle,
+  SpawnOptions,
+  SpawnOptionsWithoutStdio,
+  StdioOptions,
+} from 'node:child_process';
 export { AbortError, type ErrnoError } from './child_process/errors';
 export { spawnSync, execFileSync, execSync } from './child_process/sync';

@@ -1,14 +1,23 @@
 // Spawn options: apply defaults, validate, interpret. Everything here runs before any syscall, so
 // a bad option is a TypeError or RangeError and no process, fd or zombie comes into being.
+import type { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { STDIO_IGNORE, STDIO_PIPE, type NativeSpawnRequest } from './native';
 import { groupOfChild, validateProcessSettings, type GroupOfChild, type ProcessSettings } from './process-settings';
-import { describeValue } from './validate';
+import { fdOfStream, type StreamWithFd } from './streams';
+import { describeValue, ownProperties } from './validate';
 
-/** What one of the child's fds is connected to. */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
-export type StdioOption = StdioSlot | readonly (StdioSlot | null | undefined)[];
+/**
+ * What one of the child's fds is connected to: a pipe, our own fd, /dev/null, an fd number, or a
+ * stream with an fd underneath (another child's stdout, a socket), which the child then shares.
+ */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | StdioStreamSlot;
+/** A stream with an fd underneath: a child's stdout or stdin, a net.Socket, a tty. */
+export type StdioStreamSlot = Readable | Writable | StreamWithFd;
+export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | readonly (StdioSlot | null | undefined)[];
+/** A slot once validated: a stream has become its fd. */
+export type ResolvedStdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
 
 export interface SpawnOptions extends ProcessSettings {
   /** Working directory of the child; it is entered with chdir after the fds are in place. */
@@ -44,7 +53,9 @@ export interface SpawnPlan {
   args: string[];
   argv0: string;
   request: NativeSpawnRequest;
-  stdio: StdioSlot[];
+  stdio: ResolvedStdioSlot[];
+  /** The streams whose fds the child gets: we stop reading them once it is spawned. */
+  sharedStreams: object[];
   group: GroupOfChild;
 }
 
@@ -58,8 +69,10 @@ export function planSpawn(file: unknown, args: unknown, options: unknown): Spawn
   const command = withShell(validateFile(file), validateArgs(args), validOptions.shell);
   const argv0 = validOptions.argv0 === undefined ? command.file : validateArgv0(validOptions.argv0);
   const env = validOptions.env === undefined ? undefined : validateEnv(validOptions.env);
-  const stdio = validateStdio(validOptions.stdio);
-  const cwd = validOptions.cwd === undefined ? null : validateCwd(validOptions.cwd);
+  const sharedStreams: object[] = [];
+  const stdio = validateStdio(validOptions.stdio, sharedStreams);
+  // '' is unset, as in child_process.
+  const cwd = validOptions.cwd === undefined || validOptions.cwd === '' ? null : validateCwd(validOptions.cwd);
   const settings = validateProcessSettings(validOptions);
   const pathVariable = env === undefined ? process.env['PATH'] : env['PATH'];
   return {
@@ -67,6 +80,7 @@ export function planSpawn(file: unknown, args: unknown, options: unknown): Spawn
     args: command.args,
     argv0,
     stdio,
+    sharedStreams,
     group: groupOfChild(settings),
     request: {
       execPaths: execPathCandidates(command.file, pathVariable ?? DEFAULT_PATH),
@@ -138,12 +152,13 @@ function validateArgs(args: unknown): string[] {
   });
 }
 
+// Own properties only: an option inherited from a polluted Object.prototype is no option.
 function validateOptionsObject(options: unknown): SpawnOptions {
-  if (options === undefined || options === null) return {};
+  if (options === undefined || options === null) return ownProperties({});
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`);
   }
-  return options as SpawnOptions;
+  return ownProperties(options as SpawnOptions);
 }
 
 function validateCwd(cwd: unknown): string {
@@ -175,33 +190,38 @@ function validateEnv(env: unknown): Record<string, string> {
 }
 
 // Missing and null entries default to 'pipe' for 0-2 and 'ignore' above, as in child_process.
-function validateStdio(stdio: unknown): StdioSlot[] {
+function validateStdio(stdio: unknown, sharedStreams: object[]): ResolvedStdioSlot[] {
   if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
-  if (typeof stdio === 'string') return Array(STANDARD_SLOTS).fill(validateSlot(stdio, 0));
+  if (typeof stdio === 'string') return Array(STANDARD_SLOTS).fill(validateSlot(stdio, 0, sharedStreams));
   if (!Array.isArray(stdio)) {
     throw new TypeError(`Expected the \`stdio\` option to be a string or an array, got ${describeValue(stdio)}`);
   }
   if (stdio.length > MAX_SLOTS) {
     throw new RangeError(`Expected the \`stdio\` option to have at most ${MAX_SLOTS} entries, got ${stdio.length}`);
   }
-  const slots: StdioSlot[] = [];
+  const slots: ResolvedStdioSlot[] = [];
   for (let i = 0; i < Math.max(STANDARD_SLOTS, stdio.length); i++) {
     const slot: unknown = stdio[i];
     const fallback = i < STANDARD_SLOTS ? 'pipe' : 'ignore';
-    slots.push(slot === undefined || slot === null ? fallback : validateSlot(slot, i));
+    slots.push(slot === undefined || slot === null ? fallback : validateSlot(slot, i, sharedStreams));
   }
   return slots;
 }
 
-function validateSlot(slot: unknown, index: number): StdioSlot {
+function validateSlot(slot: unknown, index: number, sharedStreams: object[]): ResolvedStdioSlot {
   if (slot === 'pipe' || slot === 'inherit' || slot === 'ignore') return slot;
   if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot <= 0x7fffffff) return slot;
+  const fd = typeof slot === 'object' && slot !== null ? fdOfStream(slot) : null;
+  if (fd !== null) {
+    sharedStreams.push(slot as object);
+    return fd;
+  }
   throw new TypeError(
-    `Expected \`stdio[${index}]\` to be 'pipe', 'inherit', 'ignore' or a file descriptor number, got ${describeValue(slot)}`,
+    `Expected \`stdio[${index}]\` to be 'pipe', 'inherit', 'ignore', a file descriptor number or a stream with an fd, got ${describeValue(slot)}`,
   );
 }
 
-function stdioCode(slot: StdioSlot, index: number): number {
+function stdioCode(slot: ResolvedStdioSlot, index: number): number {
   if (slot === 'pipe') return STDIO_PIPE;
   if (slot === 'ignore') return STDIO_IGNORE;
   if (slot === 'inherit') return index;

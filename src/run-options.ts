@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Rusage } from './native';
 import type { SpawnOptions } from './options';
 import { toSignalNumber, type SignalInput } from './signals';
-import { assertIntegerInRange, describeValue } from './validate';
+import { assertIntegerInRange, describeValue, ownProperties } from './validate';
 
 export type RunEncoding = 'utf8' | 'buffer';
 /** `string` for 'utf8', `Buffer` for 'buffer'. */
@@ -80,8 +80,9 @@ export function parseRunCall(argsOrOptions: unknown, maybeOptions: unknown): Run
 }
 
 export function parseRunOptions(options: unknown): { settings: RunSettings; spawnOptions: SpawnOptions } {
-  const { input, encoding, timeout, killSignal, killGrace, signal, maxBuffer, reject, ...spawnOptions } =
+  const { input, encoding, timeout, killSignal, killGrace, signal, maxBuffer, reject, ...rest } =
     validateOptionsObject(options);
+  const spawnOptions = ownProperties(rest);
   const settings: RunSettings = {
     input: validateInput(input, spawnOptions.stdio),
     encoding: validateEncoding(encoding),
@@ -100,7 +101,8 @@ function validateOptionsObject(options: unknown): RunOptions {
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`);
   }
-  return options as RunOptions;
+  // Own properties only: an option inherited from a polluted Object.prototype is no option.
+  return ownProperties(options as RunOptions);
 }
 
 function validateInput(input: unknown, stdio: unknown): RunInput | undefined {

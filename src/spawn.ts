@@ -4,6 +4,7 @@ import { native, type NativeChildFailure, type NativeSpawnOutcome } from './nati
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './options';
 import { reaper } from './reaper';
 import { SpawnError, type ChildStep } from './errors';
+import { stopReadingForChild } from './streams';
 import { Subprocess } from './subprocess';
 
 export function spawn(file: string, args?: readonly string[], options?: SpawnOptions): Subprocess;
@@ -20,6 +21,7 @@ export function spawn(
   const outcome = native.spawn(plan.request);
   if (outcome.handlerReinstalled) reaper.scheduleSweep();
   if (!('fds' in outcome)) throw spawnErrorFrom(outcome, plan);
+  for (const stream of plan.sharedStreams) stopReadingForChild(stream);
   return new Subprocess({
     pid: outcome.pid,
     file: plan.file,

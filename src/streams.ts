@@ -26,5 +26,60 @@ export function joinStreams(writable: Writable, readable: Readable): Duplex {
  * data is drained and its 'close' (and so the child's 'close') still comes.
  */
 export function drainIfUnconsumed(stream: Readable | null): void {
-  if (stream !== null && stream.readableFlowing === null) stream.resume();
+  if (stream !== null && stream.readableFlowing === null && !isUsedAsStdio(stream)) stream.resume();
+}
+
+/**
+ * A stream with an fd underneath, as child_process accepts it for a stdio slot: a net.Socket (a
+ * child's stdout, a TCP connection), a tty, or anything with a numeric `fd`.
+ */
+export interface StreamWithFd {
+  fd?: unknown;
+  _handle?: { fd?: unknown } | null;
+  handle?: { fd?: unknown } | null;
+}
+
+/** The fd under a stream given as a stdio slot, or null when it has none (or it is closed). */
+export function fdOfStream(stream: object): number | null {
+  const candidates = [
+    (stream as StreamWithFd).fd,
+    (stream as StreamWithFd)._handle?.fd,
+    (stream as StreamWithFd).handle?.fd,
+  ];
+  for (const fd of candidates) {
+    if (typeof fd === 'number' && Number.isInteger(fd) && fd >= 0) return fd;
+  }
+  return null;
+}
+
+const USED_AS_STDIO = Symbol('process-spawner.usedAsStdio');
+
+interface ReadStoppable {
+  _handle?: { readStop?: () => unknown; reading?: boolean } | null;
+  _readableState?: { reading?: boolean };
+  [USED_AS_STDIO]?: boolean;
+}
+
+/**
+ * After a spawn that gave a child this stream's fd, as Node does: our side stops reading it, or
+ * we would race the child for its data. Node's own ChildProcess resumes a stream of its child at
+ * that child's exit unless it marked it itself, which it cannot do for a spawn of ours: resume()
+ * becomes a no-op on this instance, the one thing that would start reading it again.
+ */
+export function stopReadingForChild(stream: object): void {
+  const target = stream as ReadStoppable & Partial<Readable>;
+  if (typeof target.pause !== 'function' || target[USED_AS_STDIO]) return;
+  target[USED_AS_STDIO] = true;
+  if (target._handle) {
+    target._handle.reading = false;
+    target._handle.readStop?.();
+  }
+  target.pause();
+  if (target._readableState) target._readableState.reading = false;
+  Object.defineProperty(target, 'resume', { value: () => target, configurable: true, writable: true });
+}
+
+/** True for a stream whose fd a child reads or writes: we must not drain it. */
+export function isUsedAsStdio(stream: object): boolean {
+  return (stream as ReadStoppable)[USED_AS_STDIO] === true;
 }

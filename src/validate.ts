@@ -23,3 +23,11 @@ export function assertIntegerInRange(value: unknown, what: string, min: number, 
 function expectation(value: unknown, what: string, min: number, max: number): string {
   return `Expected ${what} to be an integer between ${min} and ${max}, got ${describeValue(value)}`;
 }
+
+/**
+ * The own enumerable properties of an options object, on an object without a prototype: an option
+ * inherited from a polluted Object.prototype (`Object.prototype.uid = 0`) is not an option.
+ */
+export function ownProperties<T extends object>(options: T): T {
+  return Object.assign(Object.create(null) as T, options);
+}

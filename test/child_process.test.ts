@@ -1,52 +1,22 @@
 // The conformance table of process-spawner/child_process: each behaviour runs once against
-// node:child_process and once against ours, and what it observes must be deep-equal. A behaviour
-// returns only what a program can see (events in order with their arguments, output, error
-// fields, the child's fields at 'close'), never timings. Our side must leave no fd and no zombie;
-// Node's side no zombie (libuv keeps fds of its own open).
-import * as node from 'node:child_process';
-import type { ExecException, ExecFileException, ExecFileOptions, ExecOptions, SpawnOptions } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
+// node:child_process and once against ours (see test/helpers/conformance.ts).
+import type { SpawnOptions } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as ours from '../src/child_process';
-import { childProcesses, eventually, expectNoLeaks } from './helpers/leaks';
-
-/** What a behaviour may use of a child_process module; both modules have it. */
-interface ChildLike extends EventEmitter {
-  pid?: number | undefined;
-  stdin: Writable | null;
-  stdout: Readable | null;
-  stderr: Readable | null;
-  readonly stdio: readonly (Readable | Writable | null | undefined)[];
-  exitCode: number | null;
-  signalCode: NodeJS.Signals | null;
-  killed: boolean;
-  connected: boolean;
-  spawnfile: string;
-  spawnargs: string[];
-  kill(signal?: NodeJS.Signals | number): boolean;
-}
-
-type Callback<E> = (error: E | null, stdout: string | Buffer, stderr: string | Buffer) => void;
-
-interface ChildProcessModule {
-  spawn(command: string, options: SpawnOptions): ChildLike;
-  spawn(command: string, args: readonly string[], options: SpawnOptions): ChildLike;
-  execFile(file: string, args: readonly string[], options: ExecFileOptions, callback: Callback<ExecFileException>): ChildLike;
-  exec(command: string, options: ExecOptions, callback: Callback<ExecException>): ChildLike;
-}
-
-interface Behaviour {
-  name: string;
-  run(cp: ChildProcessModule): Promise<unknown>;
-}
-
-// Both promisified functions resolve to { stdout, stderr }; util.promisify's types cannot say so.
-type Promisified = (...args: unknown[]) => Promise<{ stdout: string | Buffer; stderr: string | Buffer }> & { child: ChildLike };
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import {
+  callbackResult,
+  conforms,
+  describeError,
+  observe,
+  text,
+  thrown,
+  type Behaviour,
+  type Promisified,
+} from './helpers/conformance';
 
 let scratch: string;
 let notExecutable: string;
@@ -59,91 +29,6 @@ beforeAll(() => {
   writeFileSync(withoutShebang, 'echo "run by a shell: $#"\n', { mode: 0o755 });
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-// ---------------------------------------------------------------------------------------------
-// Observing
-
-/** An error as a program sees it: class, name, message and own enumerable fields, not the stack. */
-function describeError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  // childStep is ours alone: the step in the child that failed, which Node cannot know.
-  const { childStep: _ours, ...fields } = { ...error } as Record<string, unknown>;
-  return { class: error.constructor.name, name: error.name, message: error.message, ...fields };
-}
-
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return describeError(error);
-  }
-  return 'did not throw';
-}
-
-async function text(stream: Readable | null): Promise<string | null> {
-  if (stream === null) return null;
-  let result = '';
-  for await (const chunk of stream) result += String(chunk);
-  return result;
-}
-
-/** The child's fields once it has closed: what is left to see. */
-function fieldsAtClose(child: ChildLike): unknown {
-  return {
-    pid: typeof child.pid,
-    exitCode: child.exitCode,
-    signalCode: child.signalCode,
-    killed: child.killed,
-    connected: child.connected,
-    spawnfile: child.spawnfile,
-    spawnargs: child.spawnargs,
-    stdio: child.stdio.map((stream) => (stream == null ? stream : stream.destroyed ? 'destroyed' : 'open')),
-    sameStreams: child.stdin === child.stdio[0] && child.stdout === child.stdio[1] && child.stderr === child.stdio[2],
-  };
-}
-
-interface Observed {
-  events: unknown[];
-  stdout: string | null;
-  stderr: string | null;
-  atClose: unknown;
-}
-
-/** Events in order with their arguments, both outputs in full, and the fields at 'close'. */
-async function observe(child: ChildLike, onSpawn?: () => void): Promise<Observed> {
-  const events: unknown[] = [];
-  child.on('spawn', () => {
-    events.push(['spawn']);
-    onSpawn?.();
-  });
-  for (const name of ['exit', 'error']) child.on(name, (...args: unknown[]) => events.push([name, ...args.map(describeError)]));
-  const closed = new Promise<unknown>((resolve) =>
-    child.on('close', (...args: unknown[]) => {
-      events.push(['close', ...args]);
-      resolve(fieldsAtClose(child));
-    }),
-  );
-  const [stdout, stderr] = await Promise.all([text(child.stdout), text(child.stderr)]);
-  return { events, stdout, stderr, atClose: await closed };
-}
-
-/** execFile's and exec's callback arguments; `buffers` shows Buffers as hex. */
-function callbackResult(start: (callback: Callback<Error>) => ChildLike): Promise<unknown> {
-  return new Promise((resolve) => {
-    const child = start((error, stdout, stderr) => {
-      const show = (output: string | Buffer): unknown => (Buffer.isBuffer(output) ? { buffer: output.toString('hex') } : output);
-      resolve({ error: describeError(error), stdout: show(stdout), stderr: show(stderr), pid: typeof child.pid });
-    });
-  });
-}
-
-/** Node's side: no zombie and no running child may be left behind. */
-async function expectNoChildrenLeft<T>(body: () => Promise<T>): Promise<T> {
-  const before = new Set(childProcesses().map((child) => child.pid));
-  const result = await body();
-  await eventually(() => expect(childProcesses().filter((child) => !before.has(child.pid))).toEqual([]));
-  return result;
-}
 
 const isRoot = process.getuid?.() === 0;
 
@@ -371,12 +256,6 @@ const behaviours: Behaviour[] = [
     run: (cp) => observe(cp.spawn(withoutShebang, ['one', 'two'], {})),
   },
 ];
-
-async function conforms(behaviour: Behaviour): Promise<void> {
-  const expected = await expectNoChildrenLeft(() => behaviour.run(node));
-  const actual = await expectNoLeaks(() => behaviour.run(ours));
-  expect(actual).toEqual(expected);
-}
 
 describe('child_process conformance: node:child_process and ours observe the same', () => {
   it.each(behaviours.map((behaviour) => [behaviour.name, behaviour] as const))('%s', (_name, behaviour) => conforms(behaviour));

@@ -3,16 +3,18 @@
 // and every pipe it could write to (stdio 1 and up) has closed. For a spawn that failed, a tick
 // after spawn() returned: 'error', then 'close' with the negative errno as the code, and no 'exit'.
 import { EventEmitter } from 'node:events';
+import type net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { SpawnError } from '../errors';
+import { stopReadingForChild } from '../streams';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
-import { convertToValidSignal } from './normalize';
+import { IpcChannel, type Channel, type SendCallback } from './ipc';
+import { launch } from './launch';
+import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
 
 export type StdioStream = Readable | Writable | null;
-
-/** How the child came to be: our Subprocess, or the error a failed spawn reports. */
-export type ChildProcessStart = { subprocess: Subprocess } | { failure: ErrnoError; pipes: readonly boolean[] };
+export type { Channel, SendCallback } from './ipc';
 
 interface Refable {
   ref(): void;
@@ -20,7 +22,7 @@ interface Refable {
 }
 
 export class ChildProcess extends EventEmitter {
-  /** undefined when the spawn failed, as in Node. */
+  /** undefined until spawned, and when the spawn failed, as in Node. */
   pid: number | undefined = undefined;
   stdin: Writable | null = null;
   stdout: Readable | null = null;
@@ -29,22 +31,47 @@ export class ChildProcess extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   killed = false;
-  /** There is never an IPC channel. */
-  readonly connected = false;
-  readonly spawnfile: string;
-  readonly spawnargs: string[];
+  /** True while an IPC channel ('ipc' in stdio, or fork()) is open. */
+  connected = false;
+  /** The IPC channel's ref()/unref(); undefined without one. */
+  channel: Channel | undefined = undefined;
+  /** null until spawn(options) runs, as in Node. */
+  spawnfile: string;
+  spawnargs!: string[];
+  /**
+   * With an IPC channel only (Node defines them then, so `child.send === undefined` without one):
+   * send(message[, handle][, options][, callback]) and disconnect().
+   */
+  declare send: (message: unknown, handleOrCallback?: unknown, optionsOrCallback?: unknown, callback?: SendCallback) => boolean;
+  declare disconnect: () => void;
 
   #subprocess: Subprocess | null = null;
-  // Node's count: the exit, plus one 'close' for each pipe at stdio 1 and up.
+  #channel: IpcChannel | null = null;
+  // Node's count: the exit, one 'close' for each pipe at stdio 1 and up, and the IPC channel.
   #closesNeeded = 1;
   #closesGot = 0;
 
-  constructor(spawnfile: string, spawnargs: string[], start: ChildProcessStart) {
+  constructor() {
     super();
-    this.spawnfile = spawnfile;
-    this.spawnargs = spawnargs;
-    if ('subprocess' in start) this.#adopt(start.subprocess);
-    else this.#fail(start.failure, start.pipes);
+    this.spawnfile = null as unknown as string;
+  }
+
+  /**
+   * Starts the process, as Node's ChildProcess.prototype.spawn: `file`, `args` with argv[0],
+   * `envPairs` ('KEY=value'), `cwd`, `stdio`, `detached`, `uid`, `gid`, `serialization`.
+   * A failure Node reports as an event ('ENOENT') comes as 'error' then 'close' a tick later.
+   */
+  spawn(options: object): void {
+    const call = isSpawnCall(options) ? options : normalizeProcessOptions(options);
+    this.spawnfile = call.file;
+    this.spawnargs = call.spawnargs;
+    const outcome = launch(call);
+    if ('failure' in outcome) {
+      this.#fail(outcome.failure, call.pipes);
+      return;
+    }
+    for (const stream of call.sharedStreams) stopReadingForChild(stream);
+    this.#adopt(outcome.subprocess, call);
   }
 
   /**
@@ -72,10 +99,15 @@ export class ChildProcess extends EventEmitter {
     if (!this.killed) this.kill();
   }
 
-  #adopt(subprocess: Subprocess): void {
+  #adopt(subprocess: Subprocess, call: SpawnCall): void {
     this.#subprocess = subprocess;
     this.pid = subprocess.pid;
-    this.#setStdio(subprocess.stdio);
+    const streams: StdioStream[] = [...subprocess.stdio];
+    if (call.ipc !== undefined) {
+      this.#openChannel(streams[call.ipc] as net.Socket, call);
+      streams[call.ipc] = null;
+    }
+    this.#setStdio(streams);
     subprocess.on('spawn', () => this.emit('spawn'));
     subprocess.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(code, signal));
     subprocess.on('error', (error: Error) => this.#onSubprocessError(error));
@@ -95,6 +127,18 @@ export class ChildProcess extends EventEmitter {
     });
   }
 
+  // As Node: the slot of the channel is null in stdio, and 'close' waits for the disconnect.
+  #openChannel(socket: net.Socket, call: SpawnCall): void {
+    const channel = new IpcChannel(this, socket, call.serialization);
+    this.#channel = channel;
+    this.channel = channel.control;
+    this.send = (message, handleOrCallback, optionsOrCallback, callback) =>
+      channel.send(message, handleOrCallback, optionsOrCallback, callback);
+    this.disconnect = () => channel.disconnect();
+    this.#closesNeeded++;
+    this.once('disconnect', () => this.#maybeClose());
+  }
+
   #setStdio(streams: readonly StdioStream[]): void {
     this.stdio = [...streams];
     this.stdin = (streams[0] ?? null) as Writable | null;
@@ -107,7 +151,17 @@ export class ChildProcess extends EventEmitter {
     });
   }
 
+  // The child's end of the channel closes before its exit is reported, so Node sees the EOF first:
+  // 'disconnect' comes before 'exit'.
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#channel?.isOpen) {
+      this.#channel.afterClose(() => this.#exited(code, signal));
+      return;
+    }
+    this.#exited(code, signal);
+  }
+
+  #exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (signal !== null) this.signalCode = signal;
     else this.exitCode = code;
     // As Node: whatever was still queued for stdin is dropped; nobody will read it.

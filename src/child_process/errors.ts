@@ -36,9 +36,24 @@ export class AbortError extends Error {
 
 type ErrorClass = new (message: string) => Error;
 
-/** Node's internal errors: a plain TypeError or RangeError whose `code` is an own property. */
-function nodeError(Base: ErrorClass, code: string, message: string): Error & { code: string } {
+/**
+ * Node's internal errors (lib/internal/errors.js): a plain TypeError or RangeError whose `code` is
+ * an own property, and whose `stack` and toString() read `TypeError [CODE]: message`. As Node, the
+ * name carries the code only while the stack is captured, so `error.name` stays 'TypeError'.
+ */
+export function nodeError(Base: ErrorClass, code: string, message: string): Error & { code: string } {
   const error = new Base(message) as Error & { code: string };
+  const nameWithCode = `${error.name} [${code}]`;
+  Object.defineProperty(error, 'name', { value: nameWithCode, configurable: true, writable: true });
+  Error.captureStackTrace(error, nodeError);
+  delete (error as { name?: string }).name;
+  Object.defineProperty(error, 'toString', {
+    value(this: Error) {
+      return `${this.name} [${code}]: ${this.message}`;
+    },
+    configurable: true,
+    writable: true,
+  });
   error.code = code;
   return error;
 }
@@ -49,7 +64,9 @@ function kind(name: string): string {
 }
 
 export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): Error {
-  const message = `The ${kind(name)} '${name}' ${reason}. Received ${inspect(value)}`;
+  let shown = inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
+  const message = `The ${kind(name)} '${name}' ${reason}. Received ${shown}`;
   return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', message);
 }
 
@@ -62,6 +79,36 @@ export function invalidArgType(name: string, expected: string, value: unknown): 
 export function outOfRange(name: string, range: string, value: unknown): Error {
   const message = `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(value)}`;
   return nodeError(RangeError, 'ERR_OUT_OF_RANGE', message);
+}
+
+/** What a channel that is closed, or never was, answers to send() and disconnect(). */
+export function ipcChannelClosed(): Error {
+  return nodeError(Error, 'ERR_IPC_CHANNEL_CLOSED', 'Channel closed');
+}
+
+export function ipcDisconnected(): Error {
+  return nodeError(Error, 'ERR_IPC_DISCONNECTED', 'IPC channel is already disconnected');
+}
+
+/** Passing sockets and servers needs SCM_RIGHTS on Node's own channel: out of our scope. */
+export function ipcHandleNotSupported(handle: unknown): Error {
+  return nodeError(
+    TypeError,
+    'ERR_IPC_HANDLE_NOT_SUPPORTED',
+    `process-spawner/child_process cannot send handles over IPC (got ${received(handle)}); send the message alone`,
+  );
+}
+
+export function missingArgs(name: string): Error {
+  return nodeError(TypeError, 'ERR_MISSING_ARGS', `The "${name}" argument must be specified`);
+}
+
+export function ipcRequired(name: string): Error {
+  return nodeError(Error, 'ERR_CHILD_PROCESS_IPC_REQUIRED', `Forked processes must have an IPC channel, missing value 'ipc' in ${name}`);
+}
+
+export function ipcOnlyOne(): Error {
+  return nodeError(Error, 'ERR_IPC_ONE_PIPE', 'Child process can have only one IPC pipe');
 }
 
 export function unknownSignal(signal: unknown): Error {

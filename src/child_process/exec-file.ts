@@ -12,6 +12,7 @@ import { getSystemErrorName, promisify } from 'node:util';
 import type { ChildProcess } from './child-process';
 import { invalidArgType, maxBufferExceeded } from './errors';
 import { DEFAULT_SHELL, sanitizeKillSignal, validateMaxBuffer, validateString, validateTimeout } from './normalize';
+import { ownProperties } from '../validate';
 import { spawn } from './spawn';
 
 export type { ExecFileOptions, ExecOptions } from 'node:child_process';
@@ -42,7 +43,11 @@ export function execFile(
 ): ChildProcess;
 export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   const { args, options, callback } = normalizeExecFileArgs(rest[0], rest[1], rest[2]);
-  const settings = { encoding: 'utf8', timeout: 0, maxBuffer: MAX_BUFFER, killSignal: 'SIGTERM', ...options } as ExecFileOptions;
+  // Own properties only, on an object without a prototype: an inherited option is none.
+  const settings = ownProperties({ encoding: 'utf8', timeout: 0, maxBuffer: MAX_BUFFER, killSignal: 'SIGTERM', ...options } as ExecFileOptions);
+  // Checked though execFile does not pass it on, as Node does.
+  const { argv0 } = settings as { argv0?: unknown };
+  if (argv0 != null) validateString(argv0, 'options.argv0');
   validateTimeout(settings.timeout);
   const maxBuffer = validateMaxBuffer(settings.maxBuffer);
   const killSignal = settings.killSignal == null ? undefined : sanitizeKillSignal(settings.killSignal);
@@ -139,10 +144,12 @@ export function exec(
   callback?: ExecCallback,
 ): ChildProcess {
   validateString(command, 'command');
-  const [options, done] =
+  const [given, done] =
     typeof optionsOrCallback === 'function' ? [undefined, optionsOrCallback] : [optionsOrCallback, callback];
-  // A copy: the caller's object is not touched. Any shell but a path given is /bin/sh.
-  const shell = typeof options?.shell === 'string' ? options.shell : DEFAULT_SHELL;
+  // A copy of the own properties: the caller's object is not touched, an inherited option is none.
+  const options = ownProperties({ ...given });
+  // Any shell but a path given is /bin/sh.
+  const shell = typeof options.shell === 'string' ? options.shell : DEFAULT_SHELL;
   const settings: ExecFileOptions = { ...options, shell };
   // Node's types say an exec error's code is a number; a spawn error's is a string there too.
   return execFile(command, settings, done as ExecFileCallback | undefined);

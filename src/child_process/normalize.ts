@@ -4,13 +4,18 @@
 import type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { SpawnOptions, StdioSlot } from '../options';
-import { invalidArgType, invalidArgValue, outOfRange, unknownSignal, unsupportedStdio } from './errors';
+import type { ResolvedStdioSlot, SpawnOptions } from '../options';
+import { fdOfStream } from '../streams';
+import { ownProperties } from '../validate';
+import { invalidArgType, invalidArgValue, ipcOnlyOne, outOfRange, unknownSignal, unsupportedStdio } from './errors';
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 
+const NORMALIZED = Symbol('process-spawner.SpawnCall');
+
 /** One call of spawn(), normalised. */
 export interface SpawnCall {
+  readonly [NORMALIZED]: true;
   /** The program to run: the shell when `shell` is set. */
   file: string;
   /** Its arguments, without argv[0]. */
@@ -21,12 +26,19 @@ export interface SpawnCall {
   options: SpawnOptions;
   /** Which stdio slots are pipes: their streams exist even when the spawn fails. */
   pipes: boolean[];
+  /** The slot of the IPC channel, if there is one. */
+  ipc: number | undefined;
+  serialization: Serialization;
+  /** Streams whose fd the child gets: we stop reading them once it is spawned. */
+  sharedStreams: object[];
   timeout: number;
   killSignal: number;
   signal: AbortSignal | undefined;
 }
 
 export const DEFAULT_SHELL = '/bin/sh';
+
+export type Serialization = 'json' | 'advanced';
 
 export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, maybeOptions: unknown): SpawnCall {
   const validFile = validateString(file, 'file');
@@ -47,7 +59,45 @@ export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, m
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
     throw invalidArgType('options', 'of type object', options);
   }
-  return interpret(validFile, args, validateOptions((options ?? {}) as NodeSpawnOptions));
+  // Own properties only, as Node 20: an inherited option (a polluted Object.prototype) is none.
+  return interpret(validFile, args, validateOptions(ownProperties((options ?? {}) as NodeSpawnOptions)));
+}
+
+export function isSpawnCall(value: unknown): value is SpawnCall {
+  return typeof value === 'object' && value !== null && NORMALIZED in value;
+}
+
+/**
+ * What `new ChildProcess().spawn(options)` takes in Node: the already-normalised form, with
+ * `file`, `args` (argv[0] included) and `envPairs` ('KEY=value'; none: our environment).
+ */
+export function normalizeProcessOptions(options: unknown): SpawnCall {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'of type object', options);
+  const given = ownProperties(options as Record<string, unknown>);
+  const file = validateString(given['file'], 'options.file');
+  const argv = given['args'] === undefined ? [] : given['args'];
+  if (!Array.isArray(argv)) throw invalidArgType('options.args', 'an instance of Array', argv);
+  const args = argv.map((arg: unknown, index) => String(validateNoNul(arg, `options.args[${index}]`)));
+  const spawnOptions: Record<string, unknown> = {};
+  for (const name of ['cwd', 'detached', 'uid', 'gid', 'stdio', 'serialization']) {
+    if (given[name] !== undefined) spawnOptions[name] = given[name];
+  }
+  spawnOptions['argv0'] = args[0] ?? file;
+  const valid = validateOptions(ownProperties(spawnOptions) as NodeSpawnOptions);
+  valid.env = envFromPairs(given['envPairs']);
+  return interpret(file, args.slice(1), valid);
+}
+
+function envFromPairs(pairs: unknown): Record<string, string> | undefined {
+  if (pairs === undefined) return undefined;
+  if (!Array.isArray(pairs)) throw invalidArgType('options.envPairs', 'an instance of Array', pairs);
+  const env: Record<string, string> = {};
+  for (const pair of pairs as unknown[]) {
+    const text = validateNoNul(String(pair), 'options.envPairs') as string;
+    const equals = text.indexOf('=');
+    if (equals > 0) env[text.slice(0, equals)] = text.slice(equals + 1);
+  }
+  return env;
 }
 
 interface ValidOptions {
@@ -58,10 +108,17 @@ interface ValidOptions {
   detached: boolean;
   uid: number | undefined;
   gid: number | undefined;
-  stdio: StdioSlot[];
+  stdio: ValidStdio;
+  serialization: Serialization;
   timeout: number;
   killSignal: number;
   signal: AbortSignal | undefined;
+}
+
+interface ValidStdio {
+  slots: ResolvedStdioSlot[];
+  ipc: number | undefined;
+  sharedStreams: object[];
 }
 
 function validateOptions(options: NodeSpawnOptions): ValidOptions {
@@ -74,7 +131,8 @@ function validateOptions(options: NodeSpawnOptions): ValidOptions {
     throw invalidArgType('options.shell', 'one of type boolean or string', shell);
   }
   return {
-    cwd: options.cwd == null ? undefined : validateCwd(options.cwd),
+    // '' is unset, as in Node.
+    cwd: options.cwd == null || options.cwd === '' ? undefined : validateCwd(options.cwd),
     env: options.env == null ? undefined : envFor(options.env),
     argv0: options.argv0 == null ? undefined : validateString(options.argv0, 'options.argv0'),
     // '' and false mean no shell, as in Node.
@@ -83,6 +141,7 @@ function validateOptions(options: NodeSpawnOptions): ValidOptions {
     uid: options.uid == null ? undefined : validateInt32(options.uid, 'options.uid'),
     gid: options.gid == null ? undefined : validateInt32(options.gid, 'options.gid'),
     stdio: validateStdio(options.stdio),
+    serialization: validateSerialization(options.serialization),
     timeout: validateTimeout(options.timeout),
     killSignal: options.killSignal == null ? SIGTERM : sanitizeKillSignal(options.killSignal),
     signal: validateAbortSignal(options.signal),
@@ -92,51 +151,90 @@ function validateOptions(options: NodeSpawnOptions): ValidOptions {
 function interpret(file: string, args: string[], options: ValidOptions): SpawnCall {
   // As Node: with a shell, the file and its arguments are joined with spaces, unquoted.
   const [shellFile, shellArgs] = options.shell === undefined ? [file, args] : [options.shell, ['-c', [file, ...args].join(' ')]];
-  const forwarded: SpawnOptions = { stdio: options.stdio };
+  const { slots, ipc, sharedStreams } = options.stdio;
+  const forwarded: SpawnOptions = { stdio: slots };
   if (options.cwd !== undefined) forwarded.cwd = options.cwd;
-  if (options.env !== undefined) forwarded.env = options.env;
+  if (ipc !== undefined) forwarded.env = withChannel(options.env, ipc, options.serialization);
+  else if (options.env !== undefined) forwarded.env = options.env;
   if (options.argv0 !== undefined) forwarded.argv0 = options.argv0;
   if (options.detached) forwarded.detached = true;
   if (options.uid !== undefined) forwarded.uid = options.uid;
   if (options.gid !== undefined) forwarded.gid = options.gid;
   return {
+    [NORMALIZED]: true,
     file: shellFile,
     args: shellArgs,
     spawnargs: [options.argv0 ?? shellFile, ...shellArgs],
     options: forwarded,
-    pipes: options.stdio.map((slot) => slot === 'pipe'),
+    pipes: slots.map((slot, index) => slot === 'pipe' && index !== ipc),
+    ipc,
+    serialization: options.serialization,
+    sharedStreams,
     timeout: options.timeout,
     killSignal: options.killSignal,
     signal: options.signal,
   };
 }
 
-/** Node's getValidStdio, for what we can offer: no IPC channel, no stream without an fd. */
-function validateStdio(stdio: unknown): StdioSlot[] {
-  if (stdio === undefined || stdio === null) return ['pipe', 'pipe', 'pipe'];
+/**
+ * The variables by which a Node child finds its end of the channel (lib/internal/bootstrap):
+ * NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE, added to the environment it gets.
+ */
+export function withChannel(env: Record<string, string> | undefined, fd: number, serialization: Serialization): Record<string, string> {
+  const base = env ?? (process.env as Record<string, string>);
+  return { ...base, NODE_CHANNEL_FD: String(fd), NODE_CHANNEL_SERIALIZATION_MODE: serialization };
+}
+
+export function validateSerialization(serialization: unknown): Serialization {
+  if (serialization === undefined) return 'json';
+  if (serialization === 'json' || serialization === 'advanced') return serialization;
+  throw invalidArgValue('options.serialization', serialization, "must be one of: undefined, 'json', 'advanced'");
+}
+
+/**
+ * Node's getValidStdio: 'pipe', 'ignore', 'inherit', 'ipc' (once), an fd, or a stream with an fd
+ * underneath (another child's stdout, a socket), whose fd the child then shares.
+ */
+export function validateStdio(stdio: unknown): ValidStdio {
+  const sharedStreams: object[] = [];
+  if (stdio === undefined || stdio === null) return { slots: ['pipe', 'pipe', 'pipe'], ipc: undefined, sharedStreams };
   if (typeof stdio === 'string') {
-    if (stdio === 'pipe' || stdio === 'overlapped') return ['pipe', 'pipe', 'pipe'];
-    if (stdio === 'ignore') return ['ignore', 'ignore', 'ignore'];
-    if (stdio === 'inherit') return ['inherit', 'inherit', 'inherit'];
+    const all = (slot: ResolvedStdioSlot): ValidStdio => ({ slots: [slot, slot, slot], ipc: undefined, sharedStreams });
+    if (stdio === 'pipe' || stdio === 'overlapped') return all('pipe');
+    if (stdio === 'ignore') return all('ignore');
+    if (stdio === 'inherit') return all('inherit');
     throw invalidArgValue('stdio', stdio);
   }
   if (!Array.isArray(stdio)) throw invalidArgValue('stdio', stdio);
-  const slots: StdioSlot[] = [];
-  for (let i = 0; i < Math.max(3, stdio.length); i++) slots.push(validateSlot(stdio[i], i));
+  const slots: ResolvedStdioSlot[] = [];
+  let ipc: number | undefined;
+  for (let i = 0; i < Math.max(3, stdio.length); i++) {
+    const slot: unknown = stdio[i];
+    if (slot === 'ipc') {
+      if (ipc !== undefined) throw ipcOnlyOne();
+      // Our socketpairs start at fd 3; 0 to 2 are one-way pipes.
+      if (i < 3) throw unsupportedStdio(i, slot);
+      ipc = i;
+      slots.push('pipe');
+      continue;
+    }
+    slots.push(validateSlot(slot, i, sharedStreams));
+  }
   // libuv leaves an ignored fd above 2 closed, which is what closing the unlisted fds gives.
-  while (slots.length > 3 && slots[slots.length - 1] === 'ignore') slots.pop();
-  return slots;
+  while (slots.length > 3 && slots.length - 1 !== ipc && slots[slots.length - 1] === 'ignore') slots.pop();
+  return { slots, ipc, sharedStreams };
 }
 
-function validateSlot(slot: unknown, index: number): StdioSlot {
+function validateSlot(slot: unknown, index: number, sharedStreams: object[]): ResolvedStdioSlot {
   if (slot === undefined || slot === null) return index < 3 ? 'pipe' : 'ignore';
   if (slot === 'pipe' || slot === 'overlapped' || (typeof slot === 'number' && slot < 0)) return 'pipe';
   if (slot === 'ignore' || slot === 'inherit') return slot;
   if (typeof slot === 'number') return slot;
-  const fd = typeof slot === 'object' ? (slot as { fd?: unknown }).fd : undefined;
-  if (typeof fd === 'number' && fd >= 0) return fd;
-  if (slot === 'ipc' || typeof slot === 'object') throw unsupportedStdio(index, slot);
-  throw invalidArgValue('stdio', slot);
+  const fd = typeof slot === 'object' ? fdOfStream(slot) : null;
+  if (fd === null) throw invalidArgValue('stdio', slot);
+  // A plain `{ fd }` is an fd number for Node; anything else is a stream to stop reading.
+  if (typeof (slot as { fd?: unknown }).fd !== 'number') sharedStreams.push(slot as object);
+  return fd;
 }
 
 /** Node: `options.env || process.env`, inherited keys included, values stringified. */
@@ -155,10 +253,9 @@ function envFor(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 function validateCwd(cwd: unknown): string | URL {
-  if (cwd instanceof URL) return validateNoNul(fileURLToPath(cwd), 'options.cwd') as string;
-  if (Buffer.isBuffer(cwd)) return validateNoNul(cwd.toString(), 'options.cwd') as string;
-  if (typeof cwd !== 'string') throw invalidArgType('options.cwd', 'of type string or an instance of Buffer or URL', cwd);
-  return validateNoNul(cwd, 'options.cwd') as string;
+  const path = cwd instanceof URL ? fileURLToPath(cwd) : Buffer.isBuffer(cwd) ? cwd.toString() : cwd;
+  if (typeof path !== 'string') throw invalidArgType('options.cwd', 'of type string or an instance of Buffer or URL', cwd);
+  return validateNoNul(path, 'options.cwd', 'must be a string, Uint8Array, or URL without null bytes') as string;
 }
 
 export function validateTimeout(timeout: unknown): number {
@@ -217,9 +314,7 @@ function validateInt32(value: unknown, name: string): number {
   return value;
 }
 
-function validateNoNul(value: unknown, name: string): unknown {
-  if (typeof value === 'string' && value.includes('\0')) {
-    throw invalidArgValue(name, value, 'must be a string without null bytes');
-  }
+export function validateNoNul(value: unknown, name: string, reason = 'must be a string without null bytes'): unknown {
+  if (typeof value === 'string' && value.includes('\0')) throw invalidArgValue(name, value, reason);
   return value;
 }

@@ -14,7 +14,7 @@ import { spawnSyncPlan } from '../spawn-sync';
 import { errnoException, invalidArgType, type ErrnoError } from './errors';
 import { normalizeExecFileArgs } from './exec-file';
 import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
-import { executableCandidate } from './spawn';
+import { executableCandidate } from './launch';
 
 type Output = string | Buffer;
 type SyncReturns = SpawnSyncReturns<Output>;

@@ -1,0 +1,54 @@
+// fork() as node:child_process has it: a Node program started with our spawn(), with an IPC channel
+// at an fd of its own (3 unless `stdio` puts 'ipc' elsewhere), and its stdio inherited, or piped
+// with `silent`.
+import type { ForkOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ownProperties } from '../validate';
+import type { ChildProcess } from './child-process';
+import { invalidArgType, ipcRequired } from './errors';
+import { validateNoNul, validateString } from './normalize';
+import { spawn } from './spawn';
+
+export function fork(modulePath: string | URL, options?: ForkOptions): ChildProcess;
+export function fork(modulePath: string | URL, args?: readonly string[], options?: ForkOptions): ChildProcess;
+export function fork(modulePath: string | URL, argsOrOptions?: unknown, maybeOptions?: unknown): ChildProcess {
+  const module = validateModulePath(modulePath);
+  let args: unknown = argsOrOptions;
+  let options: unknown = maybeOptions;
+  if (args == null) {
+    args = [];
+  } else if (typeof args === 'object' && !Array.isArray(args)) {
+    options = args;
+    args = [];
+  } else if (!Array.isArray(args)) {
+    throw invalidArgType('args', 'an instance of Array', args);
+  }
+  if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+    throw invalidArgType('options', 'of type object', options);
+  }
+  // Own properties only, and never a shell, as in Node.
+  const settings = ownProperties({ ...(options as ForkOptions | null | undefined), shell: false }) as ForkOptions;
+  const execPath = settings.execPath || process.execPath;
+  validateNoNul(execPath, 'options.execPath');
+  const execArgv = settings.execArgv || process.execArgv;
+  execArgv.forEach((arg, index) => validateNoNul(arg, `options.execArgv[${index}]`));
+  settings.stdio = forkStdio(settings.stdio, settings.silent === true);
+  return spawn(execPath, [...execArgv, module, ...(args as string[])], settings);
+}
+
+function validateModulePath(modulePath: unknown): string {
+  const path = modulePath instanceof URL ? fileURLToPath(modulePath) : Buffer.isBuffer(modulePath) ? modulePath.toString() : modulePath;
+  if (typeof path !== 'string') throw invalidArgType('modulePath', 'of type string or an instance of Buffer or URL', modulePath);
+  validateNoNul(path, 'modulePath', 'must be a string, Uint8Array, or URL without null bytes');
+  return validateString(path, 'modulePath');
+}
+
+type Stdio = ForkOptions['stdio'];
+
+// 'pipe', 'inherit' or 'ignore' for all three plus 'ipc'; an array must name 'ipc' itself.
+function forkStdio(stdio: Stdio, silent: boolean): Stdio {
+  if (typeof stdio === 'string') return [stdio, stdio, stdio, 'ipc'] as Stdio;
+  if (!Array.isArray(stdio)) return silent ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc'];
+  if (!stdio.includes('ipc')) throw ipcRequired('options.stdio');
+  return stdio;
+}

@@ -1,0 +1,57 @@
+// Starting the process of a ChildProcess with our spawn(), and sorting its failures as Node does:
+// the errors Node emits a tick later become a failure to report, any other one is thrown.
+import { accessSync, constants, statSync } from 'node:fs';
+import { SpawnError } from '../errors';
+import { DEFAULT_PATH, execPathCandidates } from '../options';
+import { spawn as spawnSubprocess } from '../spawn';
+import type { Subprocess } from '../subprocess';
+import { errnoException, type ErrnoError } from './errors';
+import type { SpawnCall } from './normalize';
+
+// The errors Node emits as 'error' a tick later; any other one is thrown by spawn() itself.
+const EMITTED_ERRORS = new Set(['EACCES', 'EAGAIN', 'EMFILE', 'ENFILE', 'ENOENT']);
+
+export type LaunchOutcome = { subprocess: Subprocess } | { failure: ErrnoError };
+
+export function launch(call: SpawnCall): LaunchOutcome {
+  try {
+    return { subprocess: spawnOrRunAsScript(call) };
+  } catch (error) {
+    if (!(error instanceof SpawnError)) throw error;
+    // Node: ENOTDIR for a cwd that is a file, or EPERM for a uid we may not take, is thrown
+    // as `spawn ENOTDIR` without path or arguments.
+    if (!EMITTED_ERRORS.has(error.code)) throw errnoException(error.errno, 'spawn', error);
+    const failure = errnoException(error.errno, `spawn ${call.file}`, error);
+    failure.path = call.file;
+    failure.spawnargs = call.spawnargs.slice(1);
+    if (error.childStep !== undefined) failure.childStep = error.childStep;
+    return { failure };
+  }
+}
+
+// glibc's execvp, which Node's libuv uses, runs a file that execve rejects with ENOEXEC (no #!
+// line) as a /bin/sh script. Our spawn() reports ENOEXEC instead; the drop-in does what execvp does.
+function spawnOrRunAsScript(call: SpawnCall): Subprocess {
+  try {
+    return spawnSubprocess(call.file, call.args, call.options);
+  } catch (error) {
+    if (!(error instanceof SpawnError) || error.code !== 'ENOEXEC') throw error;
+    const script = executableCandidate(call);
+    if (script === null) throw error;
+    return spawnSubprocess('/bin/sh', [script, ...call.args], { ...call.options, argv0: '/bin/sh' });
+  }
+}
+
+// The candidate execve rejected: the first of the PATH candidates that is an executable file.
+export function executableCandidate(call: SpawnCall): string | null {
+  const pathVariable = (call.options.env ?? process.env)['PATH'] ?? DEFAULT_PATH;
+  for (const candidate of execPathCandidates(call.file, pathVariable)) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not this one: execve moved on too.
+    }
+  }
+  return null;
+}
