@@ -134,7 +134,8 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 const MAX_IN_FLIGHT = 1024;
 const MAX_RETRIES = 1000;
 
-const POOL_KEYS = new Set([
+/** The names of the pool's own options; every other key is a spawn option. */
+export const POOL_KEYS: ReadonlySet<string> = new Set([
   'command', 'args', 'size', 'maxQueue', 'taskTimeoutMs', 'readyTimeoutMs', 'heartbeatIntervalMs',
   'heartbeatTimeoutMs', 'healthyAfterMs', 'frameTimeoutMs', 'retries', 'retryBackoffMs', 'maxTasksPerWorker',
   'maxInFlightPerWorker', 'maxFrameSize', 'restartBackoff', 'crashLoop', 'shutdown', 'stderr', 'parentDeathSignal',
