@@ -354,7 +354,7 @@ export class WorkerHandle implements TimerEntry {
    * The alarm is set again when the incomplete frame is a new one, so it times each frame.
    */
   private watchPartialFrame(): void {
-    if (this.decoder.bufferedBytes === 0) {
+    if (this.outputDone || this.state === 'killed' || this.state === 'exited' || this.decoder.bufferedBytes === 0) {
       this.owner.deadlines.cancel(this.frameAlarm);
       return;
     }
