@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { Pool } from '../../dist/index.js';
+import { startKillStorm } from './storm.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -33,22 +34,10 @@ export async function killStorm({ command, args, tasks, size, retries, intervalM
   pool.on('crash', ({ startFailure }) => (startFailure ? events.startFailures++ : events.crashes++));
   await pool.start();
   const running = Array.from({ length: tasks }, (_, index) => pool.run(`sleep:${taskMs}`).then(() => index));
-  let kills = 0;
   const started = Date.now();
-  const killer = setInterval(() => {
-    if (Date.now() - started >= stormMs) return clearInterval(killer);
-    const pids = pool.stats().workers.map((worker) => worker.pid).filter((pid) => pid !== null);
-    const pid = pids[Math.floor(Math.random() * pids.length)];
-    if (pid === undefined) return;
-    try {
-      process.kill(pid, 'SIGKILL');
-      kills++;
-    } catch {
-      // Reaped between stats() and kill().
-    }
-  }, intervalMs);
+  const storm = startKillStorm(pool, { intervalMs, stormMs });
   const settled = await Promise.allSettled(running);
-  clearInterval(killer);
+  const kills = storm.stop();
   await pool.close();
   const rejected = settled.filter((outcome) => outcome.status === 'rejected').map((outcome) => outcome.reason.name);
   return { fulfilled: tasks - rejected.length, tasks, kills, rejected, seconds: (Date.now() - started) / 1000, ...events };

@@ -45,8 +45,9 @@ describe('healthy workers', () => {
     expectNoLeaks(async () => {
       const pinged = new Pool({ ...nodeEcho, size: 1, heartbeatIntervalMs: 50, healthyAfterMs: 60_000 });
       const idle = new Pool({ ...nodeEcho, size: 1, heartbeatIntervalMs: 0, healthyAfterMs: 100 });
+      const healthy = Promise.all([pinged, idle].map((pool) => new Promise((resolve) => pool.once('healthy', resolve))));
       await Promise.all([pinged.start(), idle.start()]);
-      await Promise.all([pinged, idle].map((pool) => new Promise((resolve) => pool.once('healthy', resolve))));
+      await healthy;
       expect(pinged.stats().completed + idle.stats().completed).toBe(0);
       await Promise.all([pinged.close(), idle.close()]);
     }));
@@ -141,7 +142,7 @@ describe('the crash-loop window', () => {
       expect(await degraded).toMatchObject({ crashes: 2 });
       // Degraded, but workers are serving: tasks still run, and the first healthy worker recovers it.
       await expectFullSize(pool);
-      const recovered = new Promise((resolve) => pool.once('recovered', resolve));
+      const recovered = new Promise<void>((resolve) => pool.once('recovered', () => resolve()));
       await Promise.all([pool.run('a'), pool.run('b')]);
       await recovered;
       expect(pool.degraded).toBe(false);
@@ -179,7 +180,7 @@ describe('degraded', () => {
       expect(await running).toMatchObject({ name: 'WorkerExitError', signal: 'SIGKILL' });
       expect(pool.stats()).toMatchObject({ queued: 1, idle: 0, busy: 0 });
       // The next worker starts and serves them; answering one makes it healthy: recovered.
-      const recovered = new Promise((resolve) => pool.once('recovered', resolve));
+      const recovered = new Promise<void>((resolve) => pool.once('recovered', () => resolve()));
       expect((await queued).toString()).toBe('queued');
       await recovered;
       expect(pool.degraded).toBe(false);

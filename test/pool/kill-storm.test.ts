@@ -3,6 +3,7 @@
 // at its default. scripts/pool/kill-storm.mjs runs the same storm from the command line.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKillStorm } from '../../scripts/pool/storm.mjs';
 import { Pool } from '../../src/pool';
 import { buildCProgram, createBuildDirectory } from '../helpers/build-c-worker';
 import { expectNoLeaks } from '../helpers/leaks';
@@ -36,25 +37,9 @@ async function killStorm(worker: { command: string; args: string[] }): Promise<S
   await pool.start();
   // 15 ms each, 3 at a time: the queue lasts as long as the storm.
   const tasks = Array.from({ length: TASKS }, (_, index) => pool.run(`sleep:15`).then(() => index));
-  let kills = 0;
-  const started = Date.now();
-  const killer = setInterval(() => {
-    if (Date.now() - started >= STORM_MS) {
-      clearInterval(killer);
-      return;
-    }
-    const pids = pool.stats().workers.flatMap((state) => (state.pid === null ? [] : [state.pid]));
-    const pid = pids[Math.floor(Math.random() * pids.length)];
-    if (pid === undefined) return;
-    try {
-      process.kill(pid, 'SIGKILL');
-      kills++;
-    } catch {
-      // Reaped between stats() and kill().
-    }
-  }, KILL_EVERY_MS);
+  const storm = startKillStorm(pool, { intervalMs: KILL_EVERY_MS, stormMs: STORM_MS });
   const settled = await Promise.allSettled(tasks);
-  clearInterval(killer);
+  const kills = storm.stop();
   await pool.close();
   const rejected = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []));
   return { fulfilled: TASKS - rejected.length, kills, rejected, healthyDeaths, startFailures };
