@@ -446,7 +446,10 @@ export class WorkerHandle implements TimerEntry {
     this.stdout.unpipe(this.decoder);
     this.stdout.resume();
     this.outputDone = true;
-    if (this.exit !== null) this.reportExit();
+    // Output that ends inside a frame is most often a worker killed while writing: its exit,
+    // reaped in a moment, decides (a crash, so its tasks follow `retries`), not the cut frame.
+    if ((error as { code?: unknown }).code === 'ERR_FRAME_TRUNCATED') this.onOutputEnd();
+    else if (this.exit !== null) this.reportExit();
     else this.violation(error.message, error);
   }
 
