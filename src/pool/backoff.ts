@@ -16,7 +16,11 @@ export function restartDelay(failures: number, backoff: RestartBackoff): number 
   return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
 }
 
-/** The times of the last `maxCrashes` crashes: a crash loop is `maxCrashes` of them within `windowMs`. */
+/**
+ * The start failures of the last `windowMs`: a sliding window, as Erlang's restart intensity and
+ * systemd's StartLimitBurst count. Entries older than `windowMs` age out; the pool is in a crash
+ * loop AT the `maxCrashes`-th failure within the window (maxCrashes: 1 trips at the first).
+ */
 export class CrashWindow {
   private readonly times: number[] = [];
 
@@ -25,17 +29,26 @@ export class CrashWindow {
     readonly windowMs: number,
   ) {}
 
-  /** Records a crash; true when it completes a crash loop. */
+  /** Records a start failure; true when the window now holds `maxCrashes` of them. */
   record(): boolean {
     const now = performance.now();
     this.times.push(now);
-    // At most maxCrashes entries are kept, so this shift is on a short array.
-    if (this.times.length > this.maxCrashes) this.times.shift();
-    const oldest = this.times[0] as number;
-    return this.times.length >= this.maxCrashes && now - oldest <= this.windowMs;
+    this.forgetBefore(now - this.windowMs);
+    return this.times.length >= this.maxCrashes;
+  }
+
+  /** Start failures within the last `windowMs`. */
+  count(): number {
+    this.forgetBefore(performance.now() - this.windowMs);
+    return this.times.length;
   }
 
   reset(): void {
     this.times.length = 0;
+  }
+
+  private forgetBefore(cutoff: number): void {
+    // Older than the window, or more than needed to decide: both can go. The array stays short.
+    while (this.times.length > 0 && ((this.times[0] as number) < cutoff || this.times.length > this.maxCrashes)) this.times.shift();
   }
 }

@@ -131,3 +131,11 @@ export class Deadlines {
     entry.heapIndex = index;
   }
 }
+
+/** A timer entry of its own for an object that already is one (a worker's second and third clocks). */
+export class Alarm implements TimerEntry {
+  deadline = 0;
+  heapIndex = -1;
+
+  constructor(readonly onDeadline: () => void) {}
+}

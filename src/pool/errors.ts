@@ -138,10 +138,13 @@ export class ProtocolError extends PoolError {
 }
 ProtocolError.prototype.name = 'ProtocolError';
 
-/** The pool is in a crash loop and has no worker to run the task on. */
+/** The pool is in a crash loop, no worker is serving, and none can start (docs/pool.md). */
 export class PoolDegradedError extends PoolError {
-  constructor(crashes: number, windowMs: number) {
-    super('ERR_POOL_DEGRADED', `The pool is degraded: ${crashes} worker crashes within ${windowMs} ms, and no worker is available`);
+  constructor(startFailures: number, windowMs: number) {
+    super(
+      'ERR_POOL_DEGRADED',
+      `The pool is degraded: ${startFailures} worker start failures within ${windowMs} ms, no worker is serving and none can start`,
+    );
   }
 }
 PoolDegradedError.prototype.name = 'PoolDegradedError';

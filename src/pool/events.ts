@@ -20,6 +20,11 @@ export interface WorkerCrashEvent extends WorkerExit {
   reason: KillReason | 'exit';
   /** The state it was in: 'starting' for a failed start. */
   state: WorkerState;
+  /**
+   * It had not become healthy: a start failure, which enters the crash-loop window and backs
+   * its slot off. false: a healthy worker's death, replaced at once.
+   */
+  startFailure: boolean;
 }
 
 export interface WorkerRespawnEvent extends WorkerInfo {
@@ -33,6 +38,7 @@ export interface TimeoutEvent extends WorkerInfo {
 }
 
 export interface DegradedEvent {
+  /** Start failures within the last `windowMs` (crashLoop.maxCrashes when it trips). */
   crashes: number;
   windowMs: number;
 }
@@ -40,6 +46,8 @@ export interface DegradedEvent {
 export interface PoolEventMap {
   spawn: [WorkerInfo];
   ready: [WorkerInfo];
+  /** A worker answered its first task or ping, or stayed up healthyAfterMs, after WORKER_READY. */
+  healthy: [WorkerInfo];
   exit: [WorkerExitEvent];
   crash: [WorkerCrashEvent];
   respawn: [WorkerRespawnEvent];

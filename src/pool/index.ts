@@ -1,5 +1,5 @@
 export { Pool } from './pool';
-export { POOL_DEFAULTS, type PoolOptions, type PoolStderr, type RunOptions } from './options';
+export { POOL_DEFAULTS, type PerWorker, type PoolOptions, type PoolStderr, type RunOptions } from './options';
 export type { PoolStats, WorkerStats } from './supervisor';
 export type { WorkerState, KillReason } from './worker-handle';
 export type {

@@ -9,10 +9,16 @@ import type { RestartBackoff } from './backoff';
 /** Where a worker's stderr goes: ours, a 'stderr' event per line, nowhere, or a callback per line. */
 export type PoolStderr = 'inherit' | 'pipe' | 'ignore' | ((line: string, workerId: number) => void);
 
-export interface PoolOptions extends Omit<SpawnOptions, 'stdio'> {
-  /** The worker program, searched in PATH like spawn()'s `file`. */
-  command: string;
-  args?: readonly string[];
+/** A worker's command or arguments, or a function of the worker id (0 to size - 1) that gives them. */
+export type PerWorker<T> = T | ((workerId: number) => T);
+
+export interface PoolOptions extends Omit<SpawnOptions, 'stdio' | 'parentDeathSignal'> {
+  /**
+   * The worker program, searched in PATH like spawn()'s `file`; or a function of the worker id
+   * that returns it, called at each spawn of that worker (to spread workers over hosts with ssh).
+   */
+  command: PerWorker<string>;
+  args?: PerWorker<readonly string[]>;
   /** Number of workers; default os.availableParallelism(). */
   size?: number;
   /** Tasks that may wait for a worker before run() rejects with QueueFullError; default Infinity. */
@@ -23,8 +29,23 @@ export interface PoolOptions extends Omit<SpawnOptions, 'stdio'> {
   readyTimeoutMs?: number;
   /** An idle worker is pinged this often; 0 disables heartbeats; default 5 000. */
   heartbeatIntervalMs?: number;
-  /** A ping unanswered this long means a hung worker; default 5 000. */
+  /**
+   * A ping unanswered this long means a hung worker; so does a busy worker seen stopped (state T
+   * in /proc/PID/stat, checked every heartbeatIntervalMs) for this long; default 5 000.
+   */
   heartbeatTimeoutMs?: number;
+  /**
+   * A worker that has sent WORKER_READY is healthy once it answers a task or a ping, or once it
+   * has stayed up this long; default heartbeatIntervalMs (5 000 when heartbeats are off).
+   */
+  healthyAfterMs?: number;
+  /** A frame a worker has begun to write must be complete within this; default 5 000. */
+  frameTimeoutMs?: number;
+  /**
+   * PR_SET_PDEATHSIG for every worker: the signal it gets when the thread that spawned it ends
+   * (the main thread: the parent process). Default 'SIGKILL'; null opts out.
+   */
+  parentDeathSignal?: SpawnOptions['parentDeathSignal'] | null;
   /** Times a task is sent again after its worker died under it; default 0. */
   retries?: number;
   /** Wait before such a retry; default 0. */
@@ -36,7 +57,14 @@ export interface PoolOptions extends Omit<SpawnOptions, 'stdio'> {
   /** Largest frame accepted from a worker, header included; default 64 MiB. */
   maxFrameSize?: number;
   restartBackoff?: { initialMs?: number; maxMs?: number };
-  crashLoop?: { maxCrashes?: number; windowMs?: number };
+  crashLoop?: {
+    /** The pool is degraded AT the maxCrashes-th start failure within windowMs (not after it); default 5. */
+    maxCrashes?: number;
+    /** How long a start failure counts; default 10 000. */
+    windowMs?: number;
+    /** Deaths of healthy workers by SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT count too (as PHP-FPM); default false. */
+    fatalSignals?: boolean;
+  };
   shutdown?: { drainTimeoutMs?: number; ackTimeoutMs?: number; termTimeoutMs?: number };
   stderr?: PoolStderr;
 }
@@ -58,8 +86,9 @@ export interface ShutdownTimeouts {
 
 /** Validated options with every default applied. */
 export interface PoolConfig {
-  command: string;
-  args: string[];
+  command: PerWorker<string>;
+  args: PerWorker<readonly string[]>;
+  /** Own properties only, on an object without a prototype: nothing can be inherited. */
   spawnOptions: Omit<SpawnOptions, 'stdio'>;
   size: number;
   maxQueue: number;
@@ -67,13 +96,15 @@ export interface PoolConfig {
   readyTimeoutMs: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  healthyAfterMs: number;
+  frameTimeoutMs: number;
   retries: number;
   retryBackoffMs: number;
   maxTasksPerWorker: number;
   maxInFlightPerWorker: number;
   maxFrameSize: number;
   restartBackoff: RestartBackoff;
-  crashLoop: { maxCrashes: number; windowMs: number };
+  crashLoop: { maxCrashes: number; windowMs: number; fatalSignals: boolean };
   shutdown: ShutdownTimeouts;
   stderr: PoolStderr;
 }
@@ -84,13 +115,15 @@ export const POOL_DEFAULTS = {
   readyTimeoutMs: 10_000,
   heartbeatIntervalMs: 5_000,
   heartbeatTimeoutMs: 5_000,
+  frameTimeoutMs: 5_000,
+  parentDeathSignal: 'SIGKILL',
   retries: 0,
   retryBackoffMs: 0,
   maxTasksPerWorker: Infinity,
   maxInFlightPerWorker: 1,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   restartBackoff: { initialMs: 100, maxMs: 10_000 },
-  crashLoop: { maxCrashes: 5, windowMs: 10_000 },
+  crashLoop: { maxCrashes: 5, windowMs: 10_000, fatalSignals: false },
   shutdown: { drainTimeoutMs: 5_000, ackTimeoutMs: 1_000, termTimeoutMs: 1_000 },
   stderr: 'inherit',
 } as const;
@@ -101,24 +134,25 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 const MAX_IN_FLIGHT = 1024;
 const MAX_RETRIES = 1000;
 
-const POOL_KEYS = new Set([
+/** The names of the pool's own options; every other key is a spawn option. */
+export const POOL_KEYS: ReadonlySet<string> = new Set([
   'command', 'args', 'size', 'maxQueue', 'taskTimeoutMs', 'readyTimeoutMs', 'heartbeatIntervalMs',
-  'heartbeatTimeoutMs', 'retries', 'retryBackoffMs', 'maxTasksPerWorker', 'maxInFlightPerWorker',
-  'maxFrameSize', 'restartBackoff', 'crashLoop', 'shutdown', 'stderr',
+  'heartbeatTimeoutMs', 'healthyAfterMs', 'frameTimeoutMs', 'retries', 'retryBackoffMs', 'maxTasksPerWorker',
+  'maxInFlightPerWorker', 'maxFrameSize', 'restartBackoff', 'crashLoop', 'shutdown', 'stderr', 'parentDeathSignal',
 ]);
 
 export function normalizePoolOptions(options: unknown): PoolConfig {
-  const given = objectOption(options, 'the options') as Partial<PoolOptions>;
-  const command = given.command;
-  if (typeof command !== 'string' || command === '') {
-    throw new TypeError(`Expected the \`command\` option to be a non-empty string, got ${describeValue(command)}`);
-  }
+  const given = ownProperties(options, 'the options') as Partial<PoolOptions>;
+  const command = perWorkerOption(given.command, 'command');
+  const args = perWorkerOption(given.args ?? [], 'args');
   const spawnOptions = spawnOptionsOf(given);
-  // The spawn options and arguments are checked now, by the same code spawn() uses.
-  const args = planSpawn(command, given.args, spawnOptions).args;
-  const restartBackoff = objectOption(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
-  const crashLoop = objectOption(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
-  const shutdown = objectOption(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
+  // The spawn options (and a fixed command and arguments) are checked now, by the code spawn() uses.
+  planSpawn(typeof command === 'string' ? command : 'worker', typeof args === 'function' ? [] : args, spawnOptions);
+  if (typeof command === 'string') validateCommand(command, 'command');
+  const restartBackoff = ownProperties(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
+  const crashLoop = ownProperties(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
+  const shutdown = ownProperties(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
+  const heartbeatIntervalMs = delay(given.heartbeatIntervalMs ?? POOL_DEFAULTS.heartbeatIntervalMs, 'heartbeatIntervalMs', 0);
   const config: PoolConfig = {
     command,
     args,
@@ -127,8 +161,10 @@ export function normalizePoolOptions(options: unknown): PoolConfig {
     maxQueue: countOrInfinity(given.maxQueue ?? POOL_DEFAULTS.maxQueue, 'maxQueue', 0),
     taskTimeoutMs: delayOrInfinity(given.taskTimeoutMs ?? POOL_DEFAULTS.taskTimeoutMs, 'taskTimeoutMs'),
     readyTimeoutMs: delay(given.readyTimeoutMs ?? POOL_DEFAULTS.readyTimeoutMs, 'readyTimeoutMs', 1),
-    heartbeatIntervalMs: delay(given.heartbeatIntervalMs ?? POOL_DEFAULTS.heartbeatIntervalMs, 'heartbeatIntervalMs', 0),
+    heartbeatIntervalMs,
     heartbeatTimeoutMs: delay(given.heartbeatTimeoutMs ?? POOL_DEFAULTS.heartbeatTimeoutMs, 'heartbeatTimeoutMs', 1),
+    healthyAfterMs: delay(given.healthyAfterMs ?? (heartbeatIntervalMs || POOL_DEFAULTS.heartbeatIntervalMs), 'healthyAfterMs', 0),
+    frameTimeoutMs: delay(given.frameTimeoutMs ?? POOL_DEFAULTS.frameTimeoutMs, 'frameTimeoutMs', 1),
     retries: integer(given.retries ?? POOL_DEFAULTS.retries, 'retries', 0, MAX_RETRIES),
     retryBackoffMs: delay(given.retryBackoffMs ?? POOL_DEFAULTS.retryBackoffMs, 'retryBackoffMs', 0),
     maxTasksPerWorker: countOrInfinity(given.maxTasksPerWorker ?? POOL_DEFAULTS.maxTasksPerWorker, 'maxTasksPerWorker', 1),
@@ -141,6 +177,7 @@ export function normalizePoolOptions(options: unknown): PoolConfig {
     crashLoop: {
       maxCrashes: positiveInteger(crashLoop.maxCrashes ?? POOL_DEFAULTS.crashLoop.maxCrashes, 'crashLoop.maxCrashes', 1_000_000),
       windowMs: delay(crashLoop.windowMs ?? POOL_DEFAULTS.crashLoop.windowMs, 'crashLoop.windowMs', 1),
+      fatalSignals: boolean(crashLoop.fatalSignals ?? POOL_DEFAULTS.crashLoop.fatalSignals, 'crashLoop.fatalSignals'),
     },
     shutdown: {
       drainTimeoutMs: delay(shutdown.drainTimeoutMs ?? POOL_DEFAULTS.shutdown.drainTimeoutMs, 'shutdown.drainTimeoutMs', 0),
@@ -157,10 +194,34 @@ export function normalizePoolOptions(options: unknown): PoolConfig {
   return config;
 }
 
+/**
+ * The command and arguments of one worker. A function given as `command` or `args` is called
+ * here, at each spawn, and what it returns is checked like a fixed value.
+ */
+export function workerCommand(config: PoolConfig, workerId: number): { command: string; args: readonly string[] } {
+  const command = typeof config.command === 'function' ? config.command(workerId) : config.command;
+  const args = typeof config.args === 'function' ? config.args(workerId) : config.args;
+  validateCommand(command, 'command');
+  if (!Array.isArray(args)) throw new TypeError(`Expected the \`args\` function to return an array of strings, got ${describeValue(args)}`);
+  return { command, args };
+}
+
+function validateCommand(command: unknown, name: string): asserts command is string {
+  if (typeof command !== 'string' || command === '') {
+    throw new TypeError(`Expected the \`${name}\` option to be a non-empty string, got ${describeValue(command)}`);
+  }
+}
+
+function perWorkerOption<T>(value: T | undefined, name: 'command' | 'args'): T {
+  if (typeof value === 'function') return value;
+  if (name === 'command') validateCommand(value, name);
+  return value as T;
+}
+
 /** The options of a single run(), over the pool's defaults. */
 export function normalizeRunOptions(options: unknown, config: PoolConfig): { timeoutMs: number; retries: number; signal: AbortSignal | undefined } {
   if (options === undefined) return { timeoutMs: config.taskTimeoutMs, retries: config.retries, signal: undefined };
-  const given = objectOption(options, 'the run options') as RunOptions;
+  const given = ownProperties(options, 'the run options') as RunOptions;
   const signal = given.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`Expected the \`signal\` option to be an AbortSignal, got ${describeValue(signal)}`);
@@ -172,9 +233,13 @@ export function normalizeRunOptions(options: unknown, config: PoolConfig): { tim
   };
 }
 
-/** Everything that is not a pool option is a spawn option, passed through as it is. */
+/**
+ * Everything that is not a pool option is a spawn option, passed through as it is, on an object
+ * without a prototype so that spawn() cannot inherit one either. Workers get
+ * `parentDeathSignal: 'SIGKILL'` unless told otherwise; null leaves it unset.
+ */
 function spawnOptionsOf(given: Partial<PoolOptions>): Omit<SpawnOptions, 'stdio'> {
-  const spawnOptions: Record<string, unknown> = {};
+  const spawnOptions: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(given)) {
     if (!POOL_KEYS.has(key)) spawnOptions[key] = value;
   }
@@ -183,13 +248,21 @@ function spawnOptionsOf(given: Partial<PoolOptions>): Omit<SpawnOptions, 'stdio'
       'The `stdio` option cannot be given to a pool: stdin and stdout carry the frames; use the `stderr` option for stderr',
     );
   }
+  const deathSignal = given.parentDeathSignal === undefined ? POOL_DEFAULTS.parentDeathSignal : given.parentDeathSignal;
+  if (deathSignal !== null) spawnOptions['parentDeathSignal'] = deathSignal;
   return spawnOptions as Omit<SpawnOptions, 'stdio'>;
 }
 
-function objectOption(value: unknown, what: string): object {
+/** The object's own enumerable properties on an object without a prototype: nothing is inherited. */
+function ownProperties(value: unknown, what: string): object {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`Expected ${what} to be an object, got ${describeValue(value)}`);
   }
+  return Object.assign(Object.create(null) as object, value);
+}
+
+function boolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Expected the \`${name}\` option to be a boolean, got ${describeValue(value)}`);
   return value;
 }
 

@@ -23,7 +23,10 @@ export class Pool extends EventEmitter<PoolEventMap> {
     return this.#supervisor.config.size;
   }
 
-  /** In a crash loop: `maxCrashes` crashes within `windowMs`, and no worker started since. */
+  /**
+   * In a crash loop: `crashLoop.maxCrashes` start failures within `crashLoop.windowMs` (it trips
+   * AT that one), and no worker has become healthy since. See docs/pool.md.
+   */
   get degraded(): boolean {
     return this.#supervisor.degraded;
   }

@@ -11,8 +11,14 @@ export interface SlotOwner {
 export class WorkerSlot implements TimerEntry {
   worker: WorkerHandle | null = null;
   restarts = 0;
-  /** Unexpected exits since its last worker proved healthy (answered a task or a ping). */
+  /** Start failures since its last worker became healthy: they set the restart backoff. */
   failures = 0;
+  /**
+   * Its last worker failed to start by its own doing: could not be spawned, exited, died of a
+   * fatal signal, or was killed for its silence or its output before WORKER_READY. A kill from
+   * outside (SIGKILL, SIGTERM) before WORKER_READY says nothing about the command, and clears it.
+   */
+  cannotStart = false;
   tasksDone = 0;
   lastExit: WorkerExit | null = null;
 

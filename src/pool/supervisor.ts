@@ -2,6 +2,7 @@
 // the crash-loop state and the shutdown ladder. Pool is its public face.
 import type { EventEmitter } from 'node:events';
 import { MessageType, decodeWorkerError, type Frame } from '../protocol';
+import type { SpawnOptions } from '../options';
 import { spawn } from '../spawn';
 import { describeValue } from '../validate';
 import type { ExitInfo } from '../subprocess';
@@ -21,7 +22,7 @@ import {
   type WorkerExit,
 } from './errors';
 import type { PoolEventMap } from './events';
-import { normalizeRunOptions, type PoolConfig, type RunOptions } from './options';
+import { normalizeRunOptions, workerCommand, type PoolConfig, type RunOptions } from './options';
 import { TaskQueue } from './queue';
 import { WorkerSlot, type SlotOwner } from './slot';
 import { Task, type TaskOwner } from './task';
@@ -32,12 +33,17 @@ type Phase = 'new' | 'starting' | 'running' | 'draining' | 'stopping' | 'closed'
 /** After the ladder's SIGKILL: how long the kernel and the reaper get to report the deaths. */
 export const KILL_GRACE_MS = 1_000;
 
+/** Signals a program dies of by its own fault (PHP-FPM counts SIGSEGV and SIGBUS the same way). */
+const FATAL_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
+
 export interface WorkerStats {
   id: number;
   pid: number | null;
   state: WorkerState | 'restarting' | 'stopped';
   tasksDone: number;
   restarts: number;
+  /** Its worker has answered a task or a ping, or stayed up healthyAfterMs, since WORKER_READY. */
+  healthy: boolean;
   lastExit: WorkerExit | null;
 }
 
@@ -48,7 +54,10 @@ export interface PoolStats {
   queued: number;
   completed: number;
   failed: number;
+  /** Every exit the pool did not ask for, start failures included. */
   crashed: number;
+  /** Of those, and of spawn errors: workers that never became healthy. */
+  startFailures: number;
   respawned: number;
   degraded: boolean;
   workers: WorkerStats[];
@@ -75,6 +84,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   private completed = 0;
   private failed = 0;
   private crashed = 0;
+  private startFailures = 0;
   private respawned = 0;
   private starting: { remaining: number; resolve: () => void; reject: (error: unknown) => void } | null = null;
   private startPromise: Promise<void> | null = null;
@@ -146,7 +156,8 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       if (worker?.state === 'idle') idle++;
       if (worker?.state === 'busy') busy++;
       const state = worker?.state ?? (this.deadlines.isScheduled(slot) ? 'restarting' : 'stopped');
-      return { id: slot.id, pid: worker?.pid ?? null, state, tasksDone: slot.tasksDone, restarts: slot.restarts, lastExit: slot.lastExit };
+      const healthy = worker?.healthy ?? false;
+      return { id: slot.id, pid: worker?.pid ?? null, state, tasksDone: slot.tasksDone, restarts: slot.restarts, healthy, lastExit: slot.lastExit };
     });
     return {
       size: this.config.size,
@@ -156,6 +167,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       completed: this.completed,
       failed: this.failed,
       crashed: this.crashed,
+      startFailures: this.startFailures,
       respawned: this.respawned,
       degraded: this.degradedState,
       workers,
@@ -199,7 +211,12 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   private spawnWorker(slot: WorkerSlot): WorkerHandle {
     const stderr = this.config.stderr;
     const stderrSlot = stderr === 'inherit' || stderr === 'ignore' ? stderr : 'pipe';
-    const child = spawn(this.config.command, this.config.args, { ...this.config.spawnOptions, stdio: ['pipe', 'pipe', stderrSlot] });
+    const { command, args } = workerCommand(this.config, slot.id);
+    // No prototype, as the options object the pool built: spawn() reads own properties only.
+    const options: SpawnOptions = Object.assign(Object.create(null) as object, this.config.spawnOptions, {
+      stdio: ['pipe', 'pipe', stderrSlot] as const,
+    });
+    const child = spawn(command, args, options);
     const worker = new WorkerHandle(slot.id, child, this);
     slot.worker = worker;
     this.live.add(worker);
@@ -214,7 +231,8 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       worker = this.spawnWorker(slot);
     } catch (error) {
       this.emitError(error as Error);
-      this.recordCrash(slot);
+      this.crashed++;
+      this.recordStartFailure(slot, true);
       this.scheduleRestart(slot);
       return;
     }
@@ -228,37 +246,47 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     this.deadlines.schedule(slot, restartDelay(slot.failures, this.config.restartBackoff));
   }
 
-  private recordCrash(slot: WorkerSlot): void {
-    this.crashed++;
+  /** A worker that never became healthy: it backs its slot off, and enters the crash-loop window. */
+  private recordStartFailure(slot: WorkerSlot, cannotStart: boolean): void {
+    this.startFailures++;
     slot.failures++;
-    if (this.crashWindow.record() && !this.degradedState) {
-      this.degradedState = true;
-      this.events.emit('degraded', { crashes: this.config.crashLoop.maxCrashes, windowMs: this.config.crashLoop.windowMs });
-      this.refuseQueueIfDegraded();
-    }
+    slot.cannotStart = cannotStart;
+    this.countTowardDegraded();
+  }
+
+  private countTowardDegraded(): void {
+    if (!this.crashWindow.record() || this.degradedState) return;
+    this.degradedState = true;
+    this.events.emit('degraded', { crashes: this.crashWindow.count(), windowMs: this.config.crashLoop.windowMs });
+    this.refuseQueueIfDegraded();
   }
 
   // ---- what workers report ----
 
   onWorkerReady(worker: WorkerHandle): void {
     this.events.emit('ready', { workerId: worker.id, pid: worker.pid });
+    (this.slots[worker.id] as WorkerSlot).cannotStart = false;
     if (this.starting !== null && --this.starting.remaining === 0) {
       this.phase = 'running';
       this.starting.resolve();
       this.starting = null;
     }
-    if (this.degradedState) {
-      this.degradedState = false;
-      this.crashWindow.reset();
-      this.events.emit('recovered');
-    }
     this.dispatch();
+  }
+
+  /** Not on READY: a pool recovers when a worker has proved it can serve. */
+  onWorkerHealthy(worker: WorkerHandle): void {
+    (this.slots[worker.id] as WorkerSlot).failures = 0;
+    this.events.emit('healthy', { workerId: worker.id, pid: worker.pid });
+    if (!this.degradedState) return;
+    this.degradedState = false;
+    this.crashWindow.reset();
+    this.events.emit('recovered');
   }
 
   onTaskAnswered(worker: WorkerHandle, task: Task, frame: Frame): void {
     const slot = this.slots[worker.id] as WorkerSlot;
     slot.tasksDone++;
-    slot.failures = 0;
     if (frame.type === MessageType.TASK_RESULT) {
       this.settle(task, resultBytes(frame.payload), null);
     } else {
@@ -266,10 +294,6 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       this.settle(task, null, new TaskFailedError(code, message, worker.id, worker.pid));
     }
     this.dispatch();
-  }
-
-  onHeartbeat(worker: WorkerHandle): void {
-    (this.slots[worker.id] as WorkerSlot).failures = 0;
   }
 
   onWorkerTimeout(worker: WorkerHandle, kind: 'ready' | 'heartbeat' | 'ack'): void {
@@ -286,11 +310,14 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     const exit: WorkerExit = { workerId: worker.id, pid: worker.pid, exitCode: info.exitCode, signal: info.signal };
     slot.lastExit = exit;
     const expected = worker.exitWasExpected();
+    const startFailure = !expected && !worker.healthy;
     this.events.emit('exit', { ...exit, expected, info });
     if (!expected) {
-      this.events.emit('crash', { ...exit, reason: worker.killReason ?? 'exit', state: worker.stateAtExit ?? 'exited' });
-      this.recordCrash(slot);
+      this.crashed++;
+      this.events.emit('crash', { ...exit, reason: worker.killReason ?? 'exit', state: worker.stateAtExit ?? 'exited', startFailure });
     }
+    if (startFailure) this.recordStartFailure(slot, !worker.wasReady && failedByItself(worker, exit));
+    else if (!expected && this.config.crashLoop.fatalSignals && exit.signal !== null && FATAL_SIGNALS.has(exit.signal)) this.countTowardDegraded();
     const lost = worker.takeInFlight();
     if (this.starting !== null && !worker.wasReady) {
       const reason = worker.killReason === 'ready-timeout' ? 'timeout' : worker.killReason === 'protocol' ? 'protocol' : 'exit';
@@ -302,8 +329,9 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       if (innocent) this.requeue(task);
       else this.retryOrReject(task, exit);
     }
-    if (expected) this.scheduleRestartNow(slot);
-    else this.scheduleRestart(slot);
+    // A healthy worker is replaced at once, whatever killed it; a failed start waits its backoff.
+    if (startFailure) this.scheduleRestart(slot);
+    else this.scheduleRestartNow(slot);
     this.refuseQueueIfDegraded();
     this.dispatch();
     this.poke();
@@ -423,18 +451,25 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     if (this.phase === 'new') return new PoolNotStartedError();
     if (!this.acceptsWork() || this.closePromise !== null) return new PoolClosedError();
     if (signal?.aborted === true) return new AbortError(signal.reason);
-    if (this.degradedState && !this.anyServing()) return this.degradedError();
+    if (this.refusesForDegraded()) return this.degradedError();
     return null;
   }
 
-  /** Degraded with no worker serving: waiting tasks would wait for nothing. */
+  /**
+   * Degraded, no worker serving, and every slot's last worker failed to start by itself: tasks
+   * would wait for nothing. While any slot may still start a worker, they wait for it.
+   */
+  private refusesForDegraded(): boolean {
+    return this.degradedState && !this.anyServing() && this.slots.every((slot) => slot.cannotStart);
+  }
+
   private refuseQueueIfDegraded(): void {
-    if (!this.degradedState || this.anyServing()) return;
+    if (!this.refusesForDegraded()) return;
     for (let task = this.queue.shift(); task !== null; task = this.queue.shift()) this.settle(task, null, this.degradedError());
   }
 
   private degradedError(): PoolDegradedError {
-    return new PoolDegradedError(this.config.crashLoop.maxCrashes, this.config.crashLoop.windowMs);
+    return new PoolDegradedError(this.crashWindow.count(), this.config.crashLoop.windowMs);
   }
 
   private anyServing(): boolean {
@@ -519,6 +554,14 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   private emitError(error: Error): void {
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
   }
+}
+
+/**
+ * Whether a worker that died before WORKER_READY did so by itself: it exited, died of a fatal
+ * signal, or the pool killed it for its silence or its output. Another signal came from outside.
+ */
+function failedByItself(worker: WorkerHandle, exit: WorkerExit): boolean {
+  return worker.killReason !== null || exit.signal === null || FATAL_SIGNALS.has(exit.signal);
 }
 
 function payloadBytes(payload: unknown): Uint8Array {

@@ -8,9 +8,13 @@
 //      └────────── any state ──kill()──▶ killed ──reaped──▶ exited
 //
 // The handle speaks the protocol and enforces it; what to do about a task or an exit (settle it,
-// retry it, replace the worker) is the owner's decision. Each handle has one timer entry, since
-// each state waits for at most one thing: WORKER_READY, the next ping or its answer, a
-// SHUTDOWN_ACK, the process's exit after its stdout ended, or its pipes after it exited.
+// retry it, replace the worker) is the owner's decision. Its main timer entry serves the state,
+// since each state waits for at most one thing: WORKER_READY, the next ping or its answer, a
+// SHUTDOWN_ACK, the process's exit after its stdout ended, or its pipes after it exited. Three
+// alarms watch what can overlap with those: the time left before a ready worker counts as
+// healthy, a frame that has begun and must finish, and whether a busy worker is stopped.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import {
   FrameDecoder,
@@ -23,7 +27,7 @@ import {
   type Frame,
 } from '../protocol';
 import type { ExitInfo, Subprocess } from '../subprocess';
-import type { Deadlines, TimerEntry } from './deadlines';
+import { Alarm, type Deadlines, type TimerEntry } from './deadlines';
 import { ProtocolError } from './errors';
 import type { PoolConfig } from './options';
 import type { Task } from './task';
@@ -40,7 +44,7 @@ export interface WorkerOwner {
   readonly deadlines: Deadlines;
   onWorkerReady(worker: WorkerHandle): void;
   onTaskAnswered(worker: WorkerHandle, task: Task, frame: Frame): void;
-  onHeartbeat(worker: WorkerHandle): void;
+  onWorkerHealthy(worker: WorkerHandle): void;
   onWorkerTimeout(worker: WorkerHandle, kind: 'ready' | 'heartbeat' | 'ack'): void;
   onProtocolViolation(worker: WorkerHandle, error: ProtocolError, tasks: Task[]): void;
   onWorkerExit(worker: WorkerHandle, exit: ExitInfo): void;
@@ -58,6 +62,18 @@ const MAX_SEQUENCE = 0xffff;
 
 function ignore(): void {}
 
+/** The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...); '' once the process is gone. */
+function processState(pid: number): string {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return '';
+  }
+  // The command name may hold spaces and parentheses: the state follows its last ')'.
+  return stat.charAt(stat.lastIndexOf(')') + 2);
+}
+
 export class WorkerHandle implements TimerEntry {
   state: WorkerState = 'starting';
   readonly pid: number;
@@ -71,6 +87,8 @@ export class WorkerHandle implements TimerEntry {
   acked = false;
   /** It has sent WORKER_READY. */
   wasReady = false;
+  /** It has sent WORKER_READY, then answered a task or a ping, or stayed up healthyAfterMs. */
+  healthy = false;
   /** Set once reaped. */
   exit: ExitInfo | null = null;
   /** Its exit has been reported to the owner. */
@@ -90,6 +108,14 @@ export class WorkerHandle implements TimerEntry {
   private pingSequence = 0;
   private pingOutstanding = false;
   private stderrCarry = '';
+  private readonly healthAlarm = new Alarm(() => this.markHealthy());
+  private readonly frameAlarm = new Alarm(() => this.onFrameTimeout());
+  private readonly stopAlarm = new Alarm(() => this.checkStopped());
+  /** Frames decoded so far, to tell whether the partial frame now buffered is a new one. */
+  private framesDecoded = 0;
+  private framesWhenFrameAlarmSet = 0;
+  /** When a busy worker was first seen stopped (state T), on the performance.now() clock. */
+  private stoppedSince: number | null = null;
 
   constructor(
     readonly id: number,
@@ -104,10 +130,12 @@ export class WorkerHandle implements TimerEntry {
     this.decoder = new FrameDecoder({ maxFrameSize: owner.config.maxFrameSize });
     this.decoder.on('data', (frame: Frame) => this.onFrame(frame));
     // Frames of unknown or reserved types are skipped, as docs/protocol.md section 5 says.
-    this.decoder.on('unknownFrame', ignore);
+    this.decoder.on('unknownFrame', () => this.framesDecoded++);
     this.decoder.on('error', (error: Error) => this.onOutputError(error));
     this.decoder.on('end', () => this.onOutputEnd());
     this.stdout.pipe(this.decoder);
+    // Registered after pipe(), so the decoder has taken the chunk in when this runs.
+    this.stdout.on('data', () => this.watchPartialFrame());
     if (child.stderr !== null) this.readStderr(child.stderr);
     void child.exited.then((exit) => this.onExited(exit));
     child.once('close', () => this.onClosed());
@@ -139,6 +167,7 @@ export class WorkerHandle implements TimerEntry {
     if (this.state === 'idle') {
       this.state = 'busy';
       if (this.waiting === 'ping') this.stopWaiting();
+      this.watchForStop();
     }
     this.send(MessageType.TASK_ASSIGNMENT, sequence, task.payload);
   }
@@ -162,6 +191,7 @@ export class WorkerHandle implements TimerEntry {
     if (this.state !== 'killed') {
       this.state = 'killed';
       if (this.waiting !== 'exit' && this.waiting !== 'pipes') this.stopWaiting();
+      this.cancelAlarms();
     }
     this.child.kill('SIGKILL');
   }
@@ -231,6 +261,7 @@ export class WorkerHandle implements TimerEntry {
   }
 
   private onFrame(frame: Frame): void {
+    this.framesDecoded++;
     if (this.state === 'killed' || this.state === 'exited') return;
     switch (frame.type) {
       case MessageType.WORKER_READY:
@@ -262,6 +293,7 @@ export class WorkerHandle implements TimerEntry {
     this.stopWaiting();
     this.armHeartbeat();
     this.owner.onWorkerReady(this);
+    if (this.isServing()) this.owner.deadlines.schedule(this.healthAlarm, this.owner.config.healthyAfterMs);
   }
 
   private onAnswer(frame: Frame): void {
@@ -281,6 +313,7 @@ export class WorkerHandle implements TimerEntry {
     }
     this.inFlight.delete(frame.sequence);
     this.tasksDone++;
+    this.markHealthy();
     if (this.state === 'busy' && this.tasksAssigned >= this.owner.config.maxTasksPerWorker) this.retire();
     else if (this.state === 'busy' && this.inFlight.size === 0) {
       this.state = 'idle';
@@ -305,7 +338,77 @@ export class WorkerHandle implements TimerEntry {
     this.pingOutstanding = false;
     if (this.waiting === 'pong') this.stopWaiting();
     this.armHeartbeat();
-    this.owner.onHeartbeat(this);
+    this.markHealthy();
+  }
+
+  /** Once: it has proved it can serve. */
+  private markHealthy(): void {
+    if (this.healthy || !this.wasReady || this.state === 'killed' || this.state === 'exited') return;
+    this.healthy = true;
+    this.owner.deadlines.cancel(this.healthAlarm);
+    this.owner.onWorkerHealthy(this);
+  }
+
+  /**
+   * After each chunk of output: a frame left incomplete must be completed within frameTimeoutMs.
+   * The alarm is set again when the incomplete frame is a new one, so it times each frame.
+   */
+  private watchPartialFrame(): void {
+    if (this.outputDone || this.state === 'killed' || this.state === 'exited' || this.decoder.bufferedBytes === 0) {
+      this.owner.deadlines.cancel(this.frameAlarm);
+      return;
+    }
+    if (this.owner.deadlines.isScheduled(this.frameAlarm) && this.framesDecoded === this.framesWhenFrameAlarmSet) return;
+    this.framesWhenFrameAlarmSet = this.framesDecoded;
+    this.owner.deadlines.schedule(this.frameAlarm, this.owner.config.frameTimeoutMs);
+  }
+
+  private onFrameTimeout(): void {
+    const buffered = this.decoder.bufferedBytes;
+    if (buffered === 0) return;
+    this.violation(`began a frame more than ${this.owner.config.frameTimeoutMs} ms ago and sent only ${buffered} bytes of it (frameTimeoutMs)`);
+  }
+
+  /**
+   * A busy worker gets no pings, so its process state is read every heartbeatIntervalMs: one
+   * seen stopped (SIGSTOP, SIGTSTP: state T) for heartbeatTimeoutMs is hung, and killed.
+   */
+  private watchForStop(): void {
+    const interval = this.owner.config.heartbeatIntervalMs;
+    if (interval > 0 && !this.owner.deadlines.isScheduled(this.stopAlarm)) this.owner.deadlines.schedule(this.stopAlarm, interval);
+  }
+
+  private checkStopped(): void {
+    if (!this.isWorking()) {
+      this.stoppedSince = null;
+      return;
+    }
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.owner.config;
+    if (processState(this.pid) !== 'T') {
+      this.stoppedSince = null;
+      this.owner.deadlines.schedule(this.stopAlarm, heartbeatIntervalMs);
+      return;
+    }
+    const now = performance.now();
+    this.stoppedSince ??= now;
+    const stoppedFor = now - this.stoppedSince;
+    if (stoppedFor >= heartbeatTimeoutMs) {
+      this.owner.onWorkerTimeout(this, 'heartbeat');
+      this.kill('heartbeat');
+      return;
+    }
+    this.owner.deadlines.schedule(this.stopAlarm, Math.min(heartbeatIntervalMs, heartbeatTimeoutMs - stoppedFor));
+  }
+
+  /** Running a task: what heartbeats do not watch. */
+  private isWorking(): boolean {
+    return (this.state === 'busy' || this.state === 'retiring' || this.state === 'stopping') && this.inFlight.size > 0;
+  }
+
+  private cancelAlarms(): void {
+    this.owner.deadlines.cancel(this.healthAlarm);
+    this.owner.deadlines.cancel(this.frameAlarm);
+    this.owner.deadlines.cancel(this.stopAlarm);
   }
 
   private ping(): void {
@@ -343,7 +446,10 @@ export class WorkerHandle implements TimerEntry {
     this.stdout.unpipe(this.decoder);
     this.stdout.resume();
     this.outputDone = true;
-    if (this.exit !== null) this.reportExit();
+    // Output that ends inside a frame is most often a worker killed while writing: its exit,
+    // reaped in a moment, decides (a crash, so its tasks follow `retries`), not the cut frame.
+    if ((error as { code?: unknown }).code === 'ERR_FRAME_TRUNCATED') this.onOutputEnd();
+    else if (this.exit !== null) this.reportExit();
     else this.violation(error.message, error);
   }
 
@@ -369,6 +475,7 @@ export class WorkerHandle implements TimerEntry {
     if (this.reported || this.exit === null) return;
     this.reported = true;
     this.stopWaiting();
+    this.cancelAlarms();
     this.stateAtExit = this.state;
     this.state = 'exited';
     this.stdin.destroy();

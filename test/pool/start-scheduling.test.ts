@@ -90,6 +90,11 @@ describe('options', () => {
     [{ stdio: 'inherit' }, TypeError, /cannot be given to a pool/],
     [{ cwd: 5 }, TypeError, 'Expected the `cwd` option to be a non-empty string or a file URL, got `5` (number)'],
     [{ command: '' }, TypeError, 'Expected the `command` option to be a non-empty string, got `""` (string)'],
+    [{ command: 5 }, TypeError, 'Expected the `command` option to be a non-empty string, got `5` (number)'],
+    [{ frameTimeoutMs: 0 }, RangeError, 'Expected the `frameTimeoutMs` option to be a positive integer (milliseconds), got `0` (number)'],
+    [{ healthyAfterMs: -1 }, RangeError, 'Expected the `healthyAfterMs` option to be a non-negative integer (milliseconds), got `-1` (number)'],
+    [{ crashLoop: { fatalSignals: 'yes' } }, TypeError, 'Expected the `crashLoop.fatalSignals` option to be a boolean, got `"yes"` (string)'],
+    [{ parentDeathSignal: 0 }, RangeError, 'Expected the `parentDeathSignal` option to be a real signal, got 0'],
   ])('%o is refused before anything is spawned', (options, errorClass, message) =>
     expectNoLeaks(() => {
       expect(() => new Pool({ ...nodeEcho, ...(options as object) })).toThrow(errorClass);
