@@ -80,7 +80,7 @@ class EventReader {
   private waiter: (() => void) | null = null;
   private ended = false;
 
-  constructor(private readonly driver: Subprocess, private readonly stderr: () => string) {
+  constructor(driver: Subprocess, private readonly stderr: () => string) {
     driver.stdout?.on('data', (chunk: Buffer) => {
       this.buffered += chunk.toString();
       let newline;
