@@ -35,7 +35,7 @@ export async function runLoop({ running, counters, failures, random }) {
     const spawnMethod = random.pick(METHODS);
     if (random.next() < 0.1) {
       try {
-        await run('sleep', ['5'], { spawnMethod, timeoutMs: random.int(5, 50) });
+        await run('sleep', ['5'], { spawnMethod, timeout: random.int(5, 50) });
         failures.push('run: a sleep 5 with a timeout finished');
       } catch (error) {
         if (!(error instanceof RunError) || error.code !== 'ERR_TIMEOUT') failures.push(`run timeout: ${error}`);
