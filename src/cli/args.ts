@@ -34,6 +34,8 @@ export interface CommandPoolInvocation extends Common {
   /** A number, or 0: as many as there are runs (capped). */
   workers: number;
   sources: ArgumentSource[];
+  /** Arguments go at the end of a command with no replacement string (not with --tasks). */
+  appendArguments: boolean;
   /** Splits input items; null: lines ('\n'). */
   delimiter: string | null;
   colsep: string | null;
@@ -164,6 +166,7 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     command,
     workers: jobsOf(flags, 0),
     sources,
+    appendArguments: !flags.values.has('--tasks'),
     delimiter: flags.booleans.has('--null') ? '\0' : delimiterOf(flags.values.get('--delimiter')),
     colsep: flags.values.get('--colsep') ?? null,
     keepOrder: flags.booleans.has('--keep-order'),

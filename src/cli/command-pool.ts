@@ -105,7 +105,7 @@ export class CommandPool {
       await finished;
     } finally {
       removeHandlers();
-      this.printer.flush();
+      await this.printer.flush();
       this.progress?.clear();
       this.spoolDirectory.remove();
       this.joblog?.close();
@@ -119,7 +119,7 @@ export class CommandPool {
   private dryRun(): number {
     this.jobs.forEach((job, order) => {
       if (this.skip.has(job.seq)) return;
-      const argv = expandCommand(this.invocation.command, job, (order % this.workers) + 1);
+      const argv = expandCommand(this.invocation.command, job, (order % this.workers) + 1, this.invocation.appendArguments);
       process.stdout.write(`${displayCommand(argv, this.invocation.command.shell)}\n`);
     });
     return 0;
@@ -163,7 +163,7 @@ export class CommandPool {
   }
 
   private launch(job: Job, order: number, slot: number, attempt: number): void {
-    const [file, ...args] = expandCommand(this.invocation.command, job, slot) as [string, ...string[]];
+    const [file, ...args] = expandCommand(this.invocation.command, job, slot, this.invocation.appendArguments) as [string, ...string[]];
     const output = new RunOutput(this.printer, order, this.invocation.tag ? job.args.join(' ') : null, this.spoolDirectory);
     let child: Subprocess;
     try {

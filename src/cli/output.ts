@@ -31,15 +31,17 @@ class LiveWriter {
     private readonly beforeWrite: () => void,
   ) {}
 
-  write(chunk: Buffer): void {
+  /** False when the stream's buffer is full: wait for `drained()` before writing more. */
+  write(chunk: Buffer): boolean {
     if (!this.wholeLines) return this.emit(chunk);
     const lastNewline = chunk.lastIndexOf(10);
     if (lastNewline < 0) {
       this.partial.push(chunk);
-      return;
+      return true;
     }
-    this.emit(Buffer.concat([...this.partial, chunk.subarray(0, lastNewline + 1)]));
+    const lines = this.partial.length === 0 ? chunk.subarray(0, lastNewline + 1) : Buffer.concat([...this.partial, chunk.subarray(0, lastNewline + 1)]);
     this.partial = lastNewline + 1 < chunk.length ? [chunk.subarray(lastNewline + 1)] : [];
+    return this.emit(lines);
   }
 
   end(): void {
@@ -47,10 +49,23 @@ class LiveWriter {
     this.partial = [];
   }
 
-  private emit(chunk: Buffer): void {
-    if (chunk.length === 0) return;
+  /** Resolves when the stream can take more (or is gone: our reader went away). */
+  drained(): Promise<void> {
+    if (this.target.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.target.off('drain', done).off('close', done).off('error', done);
+        resolve();
+      };
+      this.target.on('drain', done).on('close', done).on('error', done);
+    });
+  }
+
+  private emit(chunk: Buffer): boolean {
+    // Once our reader is gone (EPIPE), the output goes nowhere; the run is being stopped.
+    if (chunk.length === 0 || this.target.destroyed) return true;
     this.beforeWrite();
-    this.target.write(this.tag === null ? chunk : this.tagged(chunk));
+    return this.target.write(this.tag === null ? chunk : this.tagged(chunk));
   }
 
   // The tag goes at the start of every line, including one that began in an earlier chunk.
@@ -73,30 +88,34 @@ class LiveWriter {
 export class RunOutput {
   private readonly spools: Record<StreamName, Spool>;
   private writers: Record<StreamName, LiveWriter> | null = null;
+  private received = 0;
   private ended = false;
 
   constructor(
     private readonly printer: OutputPrinter,
     readonly order: number,
     readonly tag: string | null,
-    directory: SpoolDirectory,
+    private readonly directory: SpoolDirectory,
   ) {
     this.spools = { stdout: new Spool(directory), stderr: new Spool(directory) };
-    if (printer.isLiveFromStart(order)) this.goLive();
+    if (printer.isLiveFromStart(order)) this.writers = this.newWriters();
   }
 
+  /** Bytes received from the run (the joblog's Receive). */
   get bytes(): number {
-    return this.spools.stdout.size + this.spools.stderr.size;
+    return this.received;
   }
 
   write(stream: StreamName, chunk: Buffer): void {
+    this.received += chunk.length;
     if (this.writers !== null) this.writers[stream].write(chunk);
     else this.spools[stream].write(chunk);
   }
 
   /** What it printed so far is dropped: a retry's output replaces it (--retries). */
   discard(): void {
-    for (const spool of Object.values(this.spools)) spool.dispose();
+    this.received = 0;
+    this.dispose();
   }
 
   /** For --json: the kept outputs as text. */
@@ -113,25 +132,29 @@ export class RunOutput {
     return this.ended;
   }
 
-  /** Prints what it held, and from now on prints as it comes (in the live modes). */
-  goLive(): void {
+  /**
+   * Prints what it held, waiting for our stream to drain (a held output is never queued whole
+   * in memory), then prints as it comes. What arrives meanwhile is held too, and printed next.
+   */
+  async goLive(): Promise<void> {
     if (this.writers !== null) return;
-    const tag = this.tag === null ? null : Buffer.from(`${this.tag}\t`);
-    const wholeLines = this.printer.settings.mode !== 'ungroup';
-    const beforeWrite = this.printer.settings.beforeWrite;
-    this.writers = {
-      stdout: new LiveWriter(process.stdout, tag, wholeLines, beforeWrite),
-      stderr: new LiveWriter(process.stderr, tag, wholeLines, beforeWrite),
-    };
+    const writers = this.newWriters();
     for (const stream of ['stdout', 'stderr'] as const) {
-      this.spools[stream].replay((chunk) => this.writers?.[stream].write(chunk));
-      this.spools[stream].dispose();
+      while (!this.spools[stream].isEmpty) {
+        const spool = this.spools[stream];
+        this.spools[stream] = new Spool(this.directory);
+        for (const chunk of spool.read()) {
+          if (!writers[stream].write(chunk)) await writers[stream].drained();
+        }
+        spool.dispose();
+      }
     }
+    this.writers = writers;
   }
 
-  /** Ends the live writers (a last line without a newline is printed) and frees the spools. */
-  finish(): void {
-    if (this.writers === null) this.goLive();
+  /** Prints what is left; a last line without a newline too. */
+  async finish(): Promise<void> {
+    await this.goLive();
     this.writers?.stdout.end();
     this.writers?.stderr.end();
     this.dispose();
@@ -140,11 +163,23 @@ export class RunOutput {
   dispose(): void {
     for (const spool of Object.values(this.spools)) spool.dispose();
   }
+
+  private newWriters(): Record<StreamName, LiveWriter> {
+    const tag = this.tag === null ? null : Buffer.from(`${this.tag}\t`);
+    const wholeLines = this.printer.settings.mode === 'line-buffer';
+    const beforeWrite = this.printer.settings.beforeWrite;
+    return {
+      stdout: new LiveWriter(process.stdout, tag, wholeLines, beforeWrite),
+      stderr: new LiveWriter(process.stderr, tag, wholeLines, beforeWrite),
+    };
+  }
 }
 
 export class OutputPrinter {
   private readonly ordered: BlockPrinter<RunOutput> | null;
   private head = 0;
+  // Printing one output at a time, each after the one before has drained.
+  private printing: Promise<void> = Promise.resolve();
   private readonly byOrder = new Map<number, RunOutput>();
 
   constructor(readonly settings: OutputSettings) {
@@ -175,16 +210,17 @@ export class OutputPrinter {
     this.advanceHead();
   }
 
-  /** Whatever is still held, in order (runs before it never ended: after an interrupt). */
-  flush(): void {
+  /** Prints whatever is still held, in order (runs before it never ended: after an interrupt). */
+  async flush(): Promise<void> {
     this.ordered?.flush();
+    await this.printing;
     for (const output of this.byOrder.values()) output.dispose();
     this.byOrder.clear();
   }
 
   private print(output: RunOutput): void {
-    output.finish();
     this.byOrder.delete(output.order);
+    this.printing = this.printing.then(() => output.finish());
   }
 
   // In the live modes with --keep-order, the first unfinished run prints as it comes: what it
@@ -193,6 +229,7 @@ export class OutputPrinter {
     if (this.ordered === null || this.settings.mode === 'group') return;
     this.head = this.ordered.next;
     const head = this.byOrder.get(this.head);
-    if (head !== undefined && !head.isEnded) head.goLive();
+    if (head !== undefined && !head.isEnded) this.printing = this.printing.then(() => head.goLive());
   }
 }
+

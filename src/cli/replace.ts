@@ -5,16 +5,20 @@ import path from 'node:path';
 import type { Job } from './inputs';
 import { REPLACEMENT, shellQuote, type CommandTemplate } from './shell';
 
-/** The argv of one run of `template`. `slot` is 1-based: which of the N running places it took. */
-export function expandCommand(template: CommandTemplate, job: Job, slot: number): string[] {
+/**
+ * The argv of one run of `template`. `slot` is 1-based: which of the N running places it took.
+ * `append`: with no replacement string, the arguments go at the end (not for --tasks M, whose
+ * commands use {} when they want the index).
+ */
+export function expandCommand(template: CommandTemplate, job: Job, slot: number, append = true): string[] {
   if (template.shell) {
     const script = template.argv[2] as string;
-    const expanded = hasReplacement(script)
+    const expanded = hasReplacement(script) || !append
       ? substitute(script, job, slot, shellQuote)
       : [script, ...job.args.map(shellQuote)].join(' ');
     return [...template.argv.slice(0, 2), expanded];
   }
-  if (!template.argv.some(hasReplacement)) return [...template.argv, ...job.args];
+  if (!template.argv.some(hasReplacement)) return append ? [...template.argv, ...job.args] : [...template.argv];
   return template.argv.map((word) => substitute(word, job, slot, (value) => value));
 }
 

@@ -30,17 +30,14 @@ export class Spool {
   private chunks: Buffer[] = [];
   private inMemory = 0;
   private fd: number | null = null;
-  private written = 0;
 
   constructor(private readonly directory: SpoolDirectory) {}
 
-  /** Bytes written so far. */
-  get size(): number {
-    return this.written;
+  get isEmpty(): boolean {
+    return this.fd === null && this.chunks.length === 0;
   }
 
   write(chunk: Buffer): void {
-    this.written += chunk.length;
     if (this.fd === null && this.inMemory + chunk.length <= SPOOL_MEMORY_BOUND) {
       this.chunks.push(chunk);
       this.inMemory += chunk.length;
@@ -50,24 +47,23 @@ export class Spool {
     writeAll(this.fd as number, chunk);
   }
 
-  /** Hands the content to `sink` in order, in chunks of at most 64 KiB once it is in a file. */
-  replay(sink: (chunk: Buffer) => void): void {
-    for (const chunk of this.chunks) sink(chunk);
+  /** The content in order: the memory part, then the file in chunks of at most 64 KiB. */
+  *read(): Generator<Buffer> {
+    yield* this.chunks;
     if (this.fd === null) return;
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
     for (let position = 0; ; ) {
+      // A fresh buffer each time: the stream it is written to may queue it.
+      const buffer = Buffer.allocUnsafe(READ_CHUNK);
       const count = readSync(this.fd, buffer, 0, READ_CHUNK, position);
-      if (count === 0) break;
+      if (count === 0) return;
       position += count;
-      sink(Buffer.from(buffer.subarray(0, count)));
+      yield buffer.subarray(0, count);
     }
   }
 
   /** The whole content, for --json (which asked to keep it). */
   text(): string {
-    const chunks: Buffer[] = [];
-    this.replay((chunk) => chunks.push(chunk));
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat([...this.read()]).toString('utf8');
   }
 
   /** Forgets what it held; its file goes with the fd. */

@@ -34,7 +34,7 @@ describe('outputs', () => {
         expect((await cli(['-j', '2', '-k', ...mode, ...reversed])).stdout, mode.join('')).toBe('3x\n3y\n1x\n1y\n');
       }
       expect((await cli(['-k', '--tag', 'printf "one\\ntwo"', ':::', 'a'])).stdout).toBe('a\tone\na\ttwo');
-      expect((await cli(['-k', '--tag', '--line-buffer', 'echo x', ':::', 'p q'])).stdout).toBe('p q\tx\n');
+      expect((await cli(['-k', '--tag', '--line-buffer', 'echo x', ':::', 'p q'])).stdout).toBe('p q\tx p q\n');
     }));
 
   it('--results DIR keeps each run\'s stdout, stderr, exit status and arguments, and still prints', () =>
@@ -53,7 +53,7 @@ describe('outputs', () => {
       const spoolRoot = mkdtempSync(path.join(directory, 'tmp-'));
       const devNull = openSync('/dev/null', 'w');
       try {
-        const run = await cli(['-j', '2', 'head -c 60000000 /dev/zero', ':::', 'a', 'b'], undefined, {
+        const run = await cli(['-j', '2', '-n', '2', 'head -c 60000000 /dev/zero'], undefined, {
           stdio: ['pipe', devNull, 'pipe'],
           env: { ...process.env, TMPDIR: spoolRoot },
         });
@@ -70,7 +70,7 @@ describe('outputs', () => {
 describe('failures, logs and policy', () => {
   it('prints one stderr line per failed run (number, arguments, status or signal, pid) unless --quiet', () =>
     expectNoLeaks(async () => {
-      const run = await cli(['-k', 'sh -c "exit $0"', ':::', '0', '3']);
+      const run = await cli(['-k', "sh -c 'exit $0'", ':::', '0', '3']);
       expect(run.stderr).toMatch(/^process-spawner: run 2 \(3\): exit 3, pid \d+\n$/);
       const killed = await cli(['-k', 'kill -9 $$', ':::', 'x']);
       expect(killed.stderr).toMatch(/^process-spawner: run 1 \(x\): killed by SIGKILL, pid \d+\n$/);
@@ -126,7 +126,7 @@ describe('failures, logs and policy', () => {
     expectNoLeaks(async () => {
       const counter = path.join(directory, 'attempts');
       writeFileSync(counter, '');
-      const retried = await cli(['--json', '--retries', '2', `echo x >> ${counter}; test $(wc -l < ${counter}) -ge 3`, ':::', 'a']);
+      const retried = await cli(['--json', '--retries', '2', '-n', '1', `echo x >> ${counter}; test $(wc -l < ${counter}) -ge 3`]);
       expect(JSON.parse(retried.stdout).results[0]).toMatchObject({ ok: true, attempts: 3 });
       const delayed = JSON.parse((await cli(['--json', '-j', '3', '--delay', '150ms', 'true', ':::', 'a', 'b', 'c'])).stdout);
       expect(delayed.wallMs).toBeGreaterThanOrEqual(300);
