@@ -32,7 +32,7 @@ describe('interrupts and process groups', () => {
     expectNoLeaks(async () => {
       const worker = `node ${path.join(root, 'test/fixtures/echo-worker.mjs')}`;
       const run = startCli(['--verbose', '--worker', worker, '-j', '2', '--drain-timeout', '3s'], { cwd: root });
-      run.stdin?.write(Array.from({ length: 10 }, () => "sleep:1200").join('\n') + '\n');
+      run.stdin?.write(Array.from({ length: 10 }, () => 'sleep:1200').join('\n') + '\n');
       const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
       await new Promise((resolve) => setTimeout(resolve, 700));
       run.kill('SIGINT');
