@@ -13,7 +13,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-const sortedLines = (text: string) => text.trimEnd().split('\n').sort();
 
 describe('arguments of a pool of commands', () => {
   it('::: gives one run per argument; several ::: combine as a cross product, the first varying slowest', () =>
