@@ -7,6 +7,7 @@
         "native/child.cc",
         "native/convert.cc",
         "native/fd.cc",
+        "native/process_control.cc",
         "native/sigchld.cc",
         "native/spawn.cc",
         "native/sync.cc",

@@ -10,6 +10,7 @@
 
 #include "convert.h"
 #include "fd.h"
+#include "process_control.h"
 #include "sigchld.h"
 #include "spawn.h"
 #include "sync.h"
@@ -30,6 +31,9 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("closeFd", &ProcessSpawnerAddon::CloseFd),
         InstanceMethod("openSigchldPipe", &ProcessSpawnerAddon::OpenSigchldPipe),
         InstanceMethod("ensureSigchldHandler", &ProcessSpawnerAddon::EnsureSigchldHandler),
+        InstanceMethod("setChildSubreaper", &ProcessSpawnerAddon::SetChildSubreaper),
+        InstanceMethod("foregroundProcessGroup", &ProcessSpawnerAddon::ForegroundProcessGroup),
+        InstanceMethod("setForegroundProcessGroup", &ProcessSpawnerAddon::SetForegroundProcessGroup),
         InstanceValue("rlimitResources", rlimit_resources(env)),
     });
   }
@@ -171,6 +175,30 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   // ensureSigchldHandler() -> true when it had to install the handler again.
   Napi::Value EnsureSigchldHandler(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), ensure_sigchld_handler());
+  }
+
+  // setChildSubreaper() -> 0 or an errno value.
+  Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), set_child_subreaper());
+  }
+
+  // foregroundProcessGroup(fd) -> tcgetpgrp(fd), or -errno.
+  Napi::Value ForegroundProcessGroup(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "foregroundProcessGroup expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::Number::New(info.Env(), foreground_process_group(info[0].As<Napi::Number>().Int32Value()));
+  }
+
+  // setForegroundProcessGroup(fd, pgid) -> 0 or an errno value: tcsetpgrp with SIGTTOU blocked.
+  Napi::Value SetForegroundProcessGroup(const Napi::CallbackInfo& info) {
+    int32_t fd, pgid;
+    if (!id_and_signal(info, "setForegroundProcessGroup expects (fd, pgid)", &fd, &pgid)) {
+      return info.Env().Undefined();
+    }
+    if (pgid <= 1) return Napi::Number::New(info.Env(), EINVAL);
+    return Napi::Number::New(info.Env(), set_foreground_process_group(fd, pgid));
   }
 
   // Reaped: its pidfd is closed, and it can no longer be signalled through this thread.

@@ -1,65 +1,113 @@
 #!/usr/bin/env node
-// The process-spawner command.
-//   process-spawner [options] "command string"                 one program, through /bin/sh -c
-//   process-spawner [options] -- file arg...                    one program, exec'd directly
-//   process-spawner --workers N --tasks M [options] "command"   a pool of commands
-//   process-spawner --worker "command" [--workers N] [options]  a pool of protocol workers
+// The process-spawner command. docs/cli.md is its reference; HELP below is the same, shorter.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProcessSpawnerError, SpawnError } from './errors';
 import { parseArguments, UsageError, type Invocation } from './cli/args';
 import { CommandPool } from './cli/command-pool';
+import { becomeSubreaper, endAdoptedChildren } from './cli/descendants';
+import { InputError } from './cli/inputs';
 import { log } from './cli/lifecycle';
 import { runSingle } from './cli/single';
 import { WorkerPoolRun } from './cli/worker-pool';
 
-const USAGE = `usage: process-spawner [options] "command string"
-       process-spawner [options] -- file [arg...]
-       process-spawner --workers N --tasks M [options] "command"
-       process-spawner --worker "command" [--workers N] [options] < tasks`;
+/** Usage errors and internal errors, as GNU parallel. */
+export const USAGE_STATUS = 255;
+// What adopted descendants get between SIGTERM and SIGKILL at the end.
+const ADOPTED_GRACE_MS = 1000;
 
-const HELP = `${USAGE}
+const USAGE = `usage: process-spawner [options] "command string" | -- file [arg...]
+       process-spawner [options] command [{}...] ::: arg... [::: arg...] [:::: file]
+       process-spawner -j N [options] command < arguments
+       process-spawner -j N -n M [options] command          (runs with {} = 0..M-1)
+       process-spawner --worker "command" [-j N] [options] < tasks
+Try 'process-spawner --help'.`;
 
-Runs programs with fork, dup2 and execve, their output through pipes of ours.
+const HELP = `${USAGE.slice(0, USAGE.lastIndexOf('\n'))}
 
-One program: its stdin, stdout and stderr pass through, and its exit status is ours (128 + n
-when signal n ended it). SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to it.
-  "command string"      run through /bin/sh -c (the hyperfine and GNU parallel convention)
-  -- file arg...        exec'd directly, no shell
-  --no-shell            split the command string with shell-like quoting instead of using sh
+Runs programs with fork (or vfork), dup2 and execve. A command string with no shell syntax is
+exec'd directly; one with shell syntax runs with /bin/sh -c, its last command exec'd.
 
-A pool of commands: M runs of the command, at most N at once; each run's output is printed as
-one block, never interleaved; {} in the command becomes the run's index (0 to M-1).
-  -w, --workers N       runs at once (default: the number of CPUs)
-  -n, --tasks M         how many runs
-  -k, --keep-order      print blocks in run order, not as runs finish
-  --timeout MS          stop a run (its whole process group) after MS milliseconds
+ONE PROGRAM: its stdin, stdout and stderr pass through, and its exit status is ours (128 + n when
+signal n ended it). It runs in a process group of its own: on a terminal it is made the
+foreground group (Ctrl-C reaches it once, from the terminal); otherwise every signal we get
+(INT TERM HUP QUIT USR1 USR2 WINCH ALRM) is forwarded to it, once.
+  -- file arg...          exec'd directly, no shell
+  --no-shell              split the command string with shell quoting, never use sh
 
-A pool of protocol workers (docs/protocol.md): each line of stdin, or of --input FILE, is one
-task; results are printed one per line in input order, failures on stderr with the line number.
-  --worker "command"    the worker, started with /bin/sh -c "exec command"
-  -w, --workers N       workers (default: the number of CPUs)
-  --input FILE          read tasks from FILE instead of stdin
-  --timeout MS          a task running longer fails, and its worker is replaced
-  --retries N           send a task again, this many times, when its worker dies under it
-  --max-queue N         tasks waiting for a worker at most (default: 4 per worker)
+A POOL OF COMMANDS (like GNU parallel and xargs -P): one run per argument, at most N at once.
+Arguments:
+  ::: a b c               the arguments; several ::: combine as a cross product
+  :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin)
+  (none)                  one argument per line of stdin, when any pool option is given
+  -n, --tasks M           M runs with the arguments 0..M-1
+  -0, --null              arguments end with NUL, not newline;  -d, --delimiter C: with C
+  -C, --colsep SEP        split each argument into columns {1} {2} ...
+Replacement strings in the command ({} is appended when there are none; values are quoted for
+the shell): {} the argument, {1} {2} a column, {.} without extension, {/} basename, {//} dirname,
+{/.} basename without extension, {#} the run's number (1-based), {%} its slot (1..N).
+Each run also gets PROCESS_SPAWNER_SEQ ({#}) and PROCESS_SPAWNER_SLOT ({%}) in its environment.
+  -j, -P, -w, --jobs N    runs at once (default: the CPUs); 0: one per argument (at most 256);
+                          50%: half the CPUs. Short flags combine: -kj4
+Output:
+  (default)               each run's output printed whole when it ends, never interleaved
+  --line-buffer, --lb     whole lines as they come;   -u, --ungroup: bytes as they come
+  -k, --keep-order        in argument order (with every mode)
+  --tag                   each line prefixed with the arguments and a tab
+  --results DIR           also keep each run's output in DIR/<seq>/stdout, stderr, exitval, args
+  A run's output is held in memory up to 256 KiB, past that in an unlinked temp file.
+Failures and logs:
+  one line on stderr per failed run (number, arguments, exit status or signal, pid); -q, --quiet
+                          prints none
+  --joblog FILE           GNU parallel's TSV joblog (Seq Host Starttime JobRuntime Send Receive
+                          Exitval Signal Command) plus UserCPU SystemCPU MaxRSS
+  --resume                skip the runs already in the joblog; --resume-failed: run the failed
+                          ones again, skip those that succeeded
+  --halt now,fail=N       stop at N failed runs (kill the running ones); soon,fail=N: start no
+                          more, let the running ones end; now,success=N; N may be a percentage
+  --retries N             run a failed run again, up to N more times
+  --delay T               at least T between two starts
+  --timeout T             stop a run (its process group: SIGTERM, SIGKILL 2 s later) after T;
+                          T as 500ms, 2s, 1m, or 200% of the median runtime so far
+  --dry-run               print the commands, run nothing
+  --eta, --bar            the progress line (with an ETA), even when stderr is not a terminal
+  --json                  print a summary on stdout instead of the outputs: per run its status,
+                          rusage, stdout and stderr (paths with --results)
+SIGINT or SIGTERM stops the runs (SIGTERM to their groups, SIGKILL 2 s later): exit 130 or 143.
 
-Both pools: a progress line on stderr when it is a terminal; --json prints a summary (counts,
-per-task status and durations, wall time) on stdout instead of the outputs. SIGINT or SIGTERM
-stops them gracefully (exit 130 or 143); a second SIGINT kills at once.
+A POOL OF PROTOCOL WORKERS (docs/protocol.md): each line of stdin (or --input FILE) is a task,
+results are printed one per line in input order; a failed task prints an empty line and its
+error on stderr with the line number.
+  --worker "command"      the worker command (FOO=1 node w.js, cd d && node w.js work: the
+                          worker's pid is still the program's own)
+  -j N, --workers N       workers (default: the CPUs)
+  --input FILE            tasks from FILE (the progress line then has a bar)
+  --timeout T             a task running longer fails, and its worker is replaced
+  --retries N             send a task again when its worker dies under it
+  --max-queue N           tasks read ahead at most (default: 4 per worker)
+  --drain-timeout T       after SIGINT/SIGTERM: no queued task is started, the running ones get
+                          T to finish (default 5s), then SHUTDOWN_REQUEST, SIGTERM, SIGKILL
+  --json                  a summary: per task its status, result and worker pid
 
-  -v, --verbose         lifecycle lines on stderr: spawns (pid, argv), ends (status, duration,
-                        user and system CPU, max RSS), crashes and respawns
-  -h, --help            this help
-  -V, --version         the version
+Everywhere:
+  --spawn-method M        fork or vfork (clone(CLONE_VM|CLONE_VFORK)); default: the library's
+  -v, --verbose           lifecycle lines on stderr: spawns (pid, argv), ends (status, duration,
+                          user and system CPU, max RSS), crashes and respawns
+  -h, --help, -V, --version
+No child outlives the command: it is a child subreaper (prctl), and at the end every process
+left that it adopted (setsid, double fork) gets SIGTERM, then SIGKILL 1 s later, and is reaped.
+
+Exit status: one program: its status. Pools: 0 all succeeded, 1-100 the number of failed runs,
+101 more than 100 failed, 130/143 interrupted by SIGINT/SIGTERM; 255 a usage or internal error.
 
 Examples:
   process-spawner "echo hello world"
   process-spawner -- echo hello world
-  echo hello | process-spawner --verbose cat
-  process-spawner --workers 3 --tasks 5 "sleep 1; echo done"
-  process-spawner -w 4 -n 8 --keep-order "echo task {}"
-  printf 'a\\nb\\n' | process-spawner --worker "node worker.js" --workers 2
+  process-spawner -j 2 echo {} ::: a b c
+  ls *.log | process-spawner -j 4 gzip
+  process-spawner -k --tag echo {1}-{2} ::: x y ::: 1 2
+  process-spawner -j 4 -n 8 -k "echo task {}"
+  printf 'a\\nb\\n' | process-spawner --worker "node worker.js" -j 2
 `;
 
 function version(): string {
@@ -78,15 +126,19 @@ async function dispatch(invocation: Exclude<Invocation, { mode: 'help' } | { mod
   }
 }
 
+function usageError(message: string): number {
+  log(message);
+  process.stderr.write(`${USAGE}\n`);
+  return USAGE_STATUS;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let invocation: Invocation;
   try {
     invocation = parseArguments(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    log(error.message);
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+    return usageError(error.message);
   }
   if (invocation.mode === 'help') {
     process.stdout.write(HELP);
@@ -96,9 +148,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  const subreaperError = becomeSubreaper();
+  if (subreaperError !== 0 && invocation.verbose) log(`prctl(PR_SET_CHILD_SUBREAPER) failed (errno ${subreaperError}): orphans go to init`);
   try {
     return await dispatch(invocation);
   } catch (error) {
+    if (error instanceof InputError) return usageError(error.message);
     if (error instanceof SpawnError) {
       log(`${invocation.command.argv[0]}: ${error.message}`);
       return error.exitCode ?? 127;
@@ -106,9 +161,13 @@ export async function main(argv: string[]): Promise<number> {
     // A worker pool that cannot start: say why, as a tool does, without a stack trace.
     if (error instanceof ProcessSpawnerError) {
       log(error.message);
-      return 1;
+      return USAGE_STATUS;
     }
-    throw error;
+    log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return USAGE_STATUS;
+  } finally {
+    const ended = await endAdoptedChildren(ADOPTED_GRACE_MS);
+    if (ended > 0 && invocation.verbose) log(`ended ${ended} adopted process${ended === 1 ? '' : 'es'} left behind by the runs`);
   }
 }
 

@@ -122,6 +122,12 @@ export interface NativeAddon {
   /** The read end of this thread's SIGCHLD self-pipe, or -errno. */
   openSigchldPipe(): number;
   ensureSigchldHandler(): boolean;
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants become our children. 0 or an errno. */
+  setChildSubreaper(): number;
+  /** tcgetpgrp(fd), or -errno. */
+  foregroundProcessGroup(fd: number): number;
+  /** tcsetpgrp(fd, pgid) with SIGTTOU blocked for the call: 0 or an errno value. */
+  setForegroundProcessGroup(fd: number, pgid: number): number;
   /** RLIMIT_* numbers by short name: { nofile: 7, ... }. */
   readonly rlimitResources: Readonly<Record<string, number>>;
 }

@@ -15,11 +15,17 @@ function cli(args: string[], input?: string) {
 }
 
 describe('process-spawner', () => {
-  it('runs a command string through /bin/sh -c', () =>
+  it('runs a command string: exec\'d directly with no shell syntax, through /bin/sh -c with it', () =>
     expectNoLeaks(async () => {
       const result = await cli(['echo hello world']);
       expect(result).toMatchObject({ stdout: 'hello world\n', stderr: '' });
       expect(result.exit.exitCode).toBe(0);
+      const direct = await cli(['--verbose', 'echo hello world']);
+      expect(direct.stderr).toContain('spawned pid');
+      expect(direct.stderr).toContain(': ["echo","hello","world"]');
+      const shell = await cli(['--verbose', 'cd / && echo "$PWD"']);
+      expect(shell.stdout).toBe('/\n');
+      expect(shell.stderr).toContain(': ["/bin/sh","-c","cd / && exec echo \\"$PWD\\""]');
     }));
 
   it('execs the file after -- directly, with no shell', () =>
@@ -85,12 +91,28 @@ describe('process-spawner', () => {
       expect(result.exit.exitCode).toBe(127);
     }));
 
-  it('rejects bad flags with the usage line and status 2', () =>
+  it('rejects bad input with one line naming the problem, the usage, and status 255 (never a stack trace)', () =>
     expectNoLeaks(async () => {
-      for (const args of [['--nope', 'true'], [], ['--'], ['echo', 'two', 'strings']]) {
+      const cases: [string[], RegExp][] = [
+        [['--nope', 'true'], /unknown option --nope/],
+        [[], /missing the command to run/],
+        [['--'], /missing the file to run after --/],
+        [['--', ''], /the file to run after -- is an empty string/],
+        [['--workers', 'abc', 'echo'], /-j\/--jobs takes a whole number .* got 'abc'/],
+        [['--worker', 'cat', '-n', '3'], /--tasks only goes with a pool of commands, not --worker/],
+        [['--worker', 'cat', '--input', '/no/such/file'], /cannot read \/no\/such\/file: no such file/],
+        [['--worker', 'cat', '--input', '/tmp'], /cannot read \/tmp: is a directory/],
+        [['--timeout', 'soon', '-n', '1', 'true'], /--timeout: expected a duration/],
+        [['-kx', 'true'], /unknown option -x \(in -kx\)/],
+      ];
+      for (const [args, message] of cases) {
         const result = await cli(args);
-        expect(result.exit.exitCode).toBe(2);
-        expect(result.stderr).toMatch(/\nusage: process-spawner /);
+        expect(result.exit.exitCode, args.join(' ')).toBe(255);
+        const [first, ...usage] = result.stderr.trimEnd().split('\n');
+        expect(first).toMatch(/^process-spawner: /);
+        expect(first).toMatch(message);
+        expect(usage[0]).toMatch(/^usage: process-spawner /);
+        expect(result.stderr).not.toMatch(/^\s+at /m);
       }
     }));
 

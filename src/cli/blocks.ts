@@ -1,43 +1,41 @@
-// Prints each task's output as one block, never interleaved with another's: as tasks finish, or
-// in task order (holding back blocks that finish early).
+// Releases items in index order: an item that arrives early waits for those before it. An index
+// that will never come (a run that was never started) is skipped, so nothing waits for it.
 
-export interface Block {
-  index: number;
-  stdout: Buffer;
-  stderr: Buffer;
-}
-
-export class BlockPrinter {
-  private readonly waiting = new Map<number, Block>();
+export class BlockPrinter<T> {
+  private readonly waiting = new Map<number, T | null>();
   private nextIndex = 0;
 
-  constructor(
-    private readonly keepOrder: boolean,
-    private readonly beforeWrite: () => void = () => undefined,
-  ) {}
+  constructor(private readonly write: (item: T) => void) {}
 
-  add(block: Block): void {
-    if (!this.keepOrder) {
-      this.write(block);
-      return;
-    }
-    this.waiting.set(block.index, block);
-    for (let ready = this.waiting.get(this.nextIndex); ready !== undefined; ready = this.waiting.get(this.nextIndex)) {
-      this.waiting.delete(this.nextIndex++);
-      this.write(ready);
-    }
+  /** The first index not released yet. */
+  get next(): number {
+    return this.nextIndex;
   }
 
-  /** Blocks still held back (tasks before them never ran, after an interrupt), in task order. */
+  add(index: number, item: T): void {
+    this.waiting.set(index, item);
+    this.release();
+  }
+
+  skip(index: number): void {
+    this.waiting.set(index, null);
+    this.release();
+  }
+
+  /** Items still held back (those before them never came, after an interrupt), in index order. */
   flush(): void {
-    for (const index of [...this.waiting.keys()].sort((a, b) => a - b)) this.write(this.waiting.get(index) as Block);
+    for (const index of [...this.waiting.keys()].sort((a, b) => a - b)) {
+      const item = this.waiting.get(index);
+      if (item !== null && item !== undefined) this.write(item);
+    }
     this.waiting.clear();
   }
 
-  private write(block: Block): void {
-    if (block.stdout.length === 0 && block.stderr.length === 0) return;
-    this.beforeWrite();
-    if (block.stdout.length > 0) process.stdout.write(block.stdout);
-    if (block.stderr.length > 0) process.stderr.write(block.stderr);
+  private release(): void {
+    while (this.waiting.has(this.nextIndex)) {
+      const item = this.waiting.get(this.nextIndex);
+      this.waiting.delete(this.nextIndex++);
+      if (item !== null && item !== undefined) this.write(item);
+    }
   }
 }

@@ -1,169 +1,356 @@
-// `--workers N --tasks M "command"`: M runs of a command, at most N at once, a new one started as
-// each ends; `{}` in the command is the task index (0 to M-1).
+// A pool of commands, as GNU parallel runs them: one run per input (::: a b, :::: FILE, stdin,
+// --tasks M), at most N at once, a new one started as each ends. Each run is in a process group
+// of its own, so that a timeout or an interrupt stops what it started too.
 import { performance } from 'node:perf_hooks';
 import { SpawnError } from '../errors';
 import { spawn } from '../spawn';
 import type { ExitInfo, Subprocess } from '../subprocess';
-import type { CommandPoolInvocation } from './args';
-import { BlockPrinter, type Block } from './blocks';
-import { describeExit, describeSpawn, log, onInterrupt, statusForSignal } from './lifecycle';
+import { toSignalNumber } from '../signals';
+import { MAX_JOBS_FOR_ZERO, type CommandPoolInvocation } from './args';
+import { readJobs, type Job } from './inputs';
+import { JobLog, seqsToSkip } from './joblog';
+import { describeExit, describeSpawn, failureStatus, formatMs, log, onInterrupt, statusForSignal } from './lifecycle';
+import { OutputPrinter, RunOutput } from './output';
+import { haltReached, percentTimeoutMs } from './policy';
 import { Progress } from './progress';
+import { displayCommand, expandCommand } from './replace';
+import { ResultsDirectory, type RunResultFiles } from './results';
+import { SpoolDirectory } from './spool';
 
-// After SIGTERM, how long the tasks' process groups get before SIGKILL.
+// After SIGTERM, how long a run's process group gets before SIGKILL.
 const TERM_GRACE_MS = 2000;
 
-export interface TaskRecord {
-  index: number;
+export interface RunRecord {
+  seq: number;
+  args: string[];
   pid: number | null;
   ok: boolean;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  attempts: number;
   durationMs: number;
   userCpuMs: number | null;
   systemCpuMs: number | null;
   maxRssKiB: number | null;
   error?: string;
+  stdout?: string;
+  stderr?: string;
+  stdoutPath?: string;
+  stderrPath?: string;
 }
 
 interface Running {
+  job: Job;
+  order: number;
+  slot: number;
+  attempt: number;
+  argv: string[];
   child: Subprocess;
-  stdout: Buffer[];
-  stderr: Buffer[];
-  timedOut: boolean;
+  output: RunOutput;
+  files: RunResultFiles | null;
+  startedAtMs: number;
+  timedOutAfterMs: number | null;
   timer: NodeJS.Timeout | null;
 }
 
 export class CommandPool {
-  private readonly records: TaskRecord[] = [];
+  private readonly records: RunRecord[] = [];
   private readonly running = new Set<Running>();
-  private readonly progress = Progress.forStream(process.stderr);
-  private readonly printer: BlockPrinter;
+  private readonly freeSlots: number[] = [];
+  private readonly spoolDirectory = new SpoolDirectory();
+  private readonly printer: OutputPrinter;
+  private readonly progress: Progress | null;
+  private readonly results: ResultsDirectory | null;
+  private readonly runtimesMs: number[] = [];
   private readonly startedAt = performance.now();
+  private jobs: Job[] = [];
+  private skip = new Set<number>();
+  private joblog: JobLog | null = null;
+  private workers = 1;
   private next = 0;
+  private lastStartAt = -Infinity;
+  private delayTimer: NodeJS.Timeout | null = null;
   private succeeded = 0;
   private failed = 0;
   private stoppedBy: NodeJS.Signals | null = null;
+  private halted = false;
   private finish!: () => void;
 
   constructor(private readonly invocation: CommandPoolInvocation) {
-    this.printer = new BlockPrinter(invocation.keepOrder, () => this.progress?.clear());
+    this.progress = Progress.forStream(process.stderr, invocation.progress);
+    this.results = invocation.results === null ? null : new ResultsDirectory(invocation.results);
+    this.printer = new OutputPrinter({
+      mode: invocation.output,
+      keepOrder: invocation.keepOrder,
+      keep: invocation.json,
+      beforeWrite: () => this.progress?.clear(),
+    });
   }
 
   async run(): Promise<number> {
+    this.jobs = await readJobs(this.invocation.sources, this.invocation);
+    if (this.invocation.resume !== 'no') this.skip = seqsToSkip(this.invocation.joblog as string, this.invocation.resume);
+    this.workers = this.invocation.workers === 0 ? Math.min(Math.max(this.jobs.length, 1), MAX_JOBS_FOR_ZERO) : this.invocation.workers;
+    for (let slot = this.workers; slot >= 1; slot--) this.freeSlots.push(slot);
+    if (this.invocation.dryRun) return this.dryRun();
+    if (this.invocation.joblog !== null) this.joblog = JobLog.open(this.invocation.joblog, this.invocation.resume !== 'no');
     const removeHandlers = onInterrupt(
       (signal) => this.stop(signal),
       () => this.killAll('SIGKILL'),
     );
     const finished = new Promise<void>((resolve) => (this.finish = resolve));
-    this.launchMore();
-    await finished;
-    removeHandlers();
-    this.printer.flush();
-    this.progress?.clear();
+    try {
+      this.launchMore();
+      await finished;
+    } finally {
+      removeHandlers();
+      await this.printer.flush();
+      this.progress?.clear();
+      this.spoolDirectory.remove();
+      this.joblog?.close();
+    }
     if (this.invocation.json) process.stdout.write(`${JSON.stringify(this.summary())}\n`);
     if (this.stoppedBy !== null) return statusForSignal(this.stoppedBy);
-    return this.failed === 0 ? 0 : 1;
+    return failureStatus(this.failed);
+  }
+
+  // --dry-run: the commands, one per line, as they would run; nothing is started.
+  private dryRun(): number {
+    this.jobs.forEach((job, order) => {
+      if (this.skip.has(job.seq)) return;
+      const argv = expandCommand(this.invocation.command, job, (order % this.workers) + 1, this.invocation.appendArguments);
+      process.stdout.write(`${displayCommand(argv, this.invocation.command.shell)}\n`);
+    });
+    return 0;
   }
 
   private launchMore(): void {
-    while (this.stoppedBy === null && this.running.size < this.invocation.workers && this.next < this.invocation.tasks) {
-      this.launch(this.next++);
+    while (this.canStart() && this.freeSlots.length > 0 && this.next < this.jobs.length) {
+      const order = this.next;
+      const job = this.jobs[order] as Job;
+      if (this.skip.has(job.seq)) {
+        this.next++;
+        this.printer.skipped(order);
+        continue;
+      }
+      const wait = this.lastStartAt + this.invocation.delayMs - performance.now();
+      if (wait > 0) {
+        this.delayTimer ??= setTimeout(() => {
+          this.delayTimer = null;
+          this.launchMore();
+        }, wait);
+        break;
+      }
+      this.next++;
+      this.lastStartAt = performance.now();
+      this.launch(job, order, this.freeSlots.pop() as number, 1);
     }
     this.drawProgress();
-    if (this.running.size === 0 && (this.stoppedBy !== null || this.next >= this.invocation.tasks)) this.finish();
+    const nothingMore = !this.canStart() || this.next >= this.jobs.length;
+    if (this.running.size === 0 && nothingMore) this.end();
   }
 
-  private launch(index: number): void {
-    const [file, ...args] = this.invocation.command.argv.map((arg) => arg.replaceAll('{}', String(index))) as [string, ...string[]];
+  private canStart(): boolean {
+    return this.stoppedBy === null && !this.halted;
+  }
+
+  private end(): void {
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    // Runs never started are skipped, so that --keep-order does not wait for them.
+    for (; this.next < this.jobs.length; this.next++) this.printer.skipped(this.next);
+    this.finish();
+  }
+
+  private launch(job: Job, order: number, slot: number, attempt: number): void {
+    const [file, ...args] = expandCommand(this.invocation.command, job, slot, this.invocation.appendArguments) as [string, ...string[]];
+    const output = new RunOutput(this.printer, order, this.invocation.tag ? job.args.join(' ') : null, this.spoolDirectory);
     let child: Subprocess;
     try {
-      // A group of its own, so that stopping a task stops what it started too.
-      child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], processGroup: 0 });
+      child = spawn(file, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        processGroup: 0,
+        env: { ...process.env, PROCESS_SPAWNER_SEQ: String(job.seq), PROCESS_SPAWNER_SLOT: String(slot) },
+        ...(this.invocation.spawnMethod === undefined ? {} : { spawnMethod: this.invocation.spawnMethod }),
+      });
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
-      this.record(index, null, { error: error.message, exitCode: error.exitCode ?? null });
-      this.print({ index, stdout: Buffer.alloc(0), stderr: Buffer.from(`process-spawner: task ${index}: ${error.message}\n`) });
+      this.freeSlots.push(slot);
+      this.printer.started(output);
+      output.end();
+      this.settle(job, [file, ...args], { info: null, attempt, durationMs: 0, error, timedOutAfterMs: null, files: null, output });
       return;
     }
-    if (this.invocation.verbose) log(`task ${index}: ${describeSpawn(child.pid, child.spawnargs)}`);
-    const task: Running = { child, stdout: [], stderr: [], timedOut: false, timer: null };
-    this.running.add(task);
-    child.stdout?.on('data', (chunk: Buffer) => task.stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => task.stderr.push(chunk));
-    if (this.invocation.timeoutMs !== null) task.timer = setTimeout(() => this.timeOut(task), this.invocation.timeoutMs);
-    child.once('close', () => void child.exited.then((info) => this.ended(index, task, info)));
+    if (this.invocation.verbose) log(`run ${job.seq}: ${describeSpawn(child.pid, child.spawnargs)}`);
+    const files = this.results?.forRun(job) ?? null;
+    const run: Running = { job, order, slot, attempt, argv: [file, ...args], child, output, files, startedAtMs: Date.now(), timedOutAfterMs: null, timer: null };
+    this.running.add(run);
+    this.printer.started(output);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output.write('stdout', chunk);
+      files?.stdout(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output.write('stderr', chunk);
+      files?.stderr(chunk);
+    });
+    const limitMs = this.timeoutMs();
+    if (limitMs !== null) run.timer = setTimeout(() => this.timeOut(run, limitMs), limitMs);
+    child.once('close', () => void child.exited.then((info) => this.ended(run, info)));
   }
 
-  private ended(index: number, task: Running, info: ExitInfo): void {
-    if (task.timer !== null) clearTimeout(task.timer);
-    this.running.delete(task);
-    if (this.invocation.verbose) log(`task ${index}: ${describeExit(info)}`);
-    this.record(index, info, { timedOut: task.timedOut });
-    this.print({ index, stdout: Buffer.concat(task.stdout), stderr: Buffer.concat(task.stderr) });
+  private timeoutMs(): number | null {
+    const limit = this.invocation.timeout;
+    if (limit === null) return null;
+    return limit.kind === 'ms' ? limit.ms : percentTimeoutMs(limit.percent, this.runtimesMs);
+  }
+
+  private ended(run: Running, info: ExitInfo): void {
+    if (run.timer !== null) clearTimeout(run.timer);
+    this.running.delete(run);
+    if (this.invocation.verbose) log(`run ${run.job.seq}: ${describeExit(info)}`);
+    const ok = info.exitCode === 0 && run.timedOutAfterMs === null;
+    if (ok) this.runtimesMs.push(info.durationMs);
+    run.files?.end(info);
+    if (!ok && run.attempt <= this.invocation.retries && this.canStart()) {
+      // Another attempt, in the same slot; only the last attempt's output is printed.
+      run.output.discard();
+      this.launch(run.job, run.order, run.slot, run.attempt + 1);
+      this.launchMore();
+      return;
+    }
+    this.freeSlots.push(run.slot);
+    run.output.end();
+    this.settle(run.job, run.argv, { info, attempt: run.attempt, durationMs: info.durationMs, error: null, timedOutAfterMs: run.timedOutAfterMs, files: run.files, output: run.output, startedAtMs: run.startedAtMs });
     this.launchMore();
   }
 
-  // With --json, stdout carries the summary alone; the outputs are not printed.
-  private print(block: Block): void {
-    if (!this.invocation.json) this.printer.add(block);
-  }
-
-  private timeOut(task: Running): void {
-    task.timedOut = true;
-    task.child.killGroup('SIGTERM');
-    setTimeout(() => task.child.killGroup('SIGKILL'), TERM_GRACE_MS).unref();
-  }
-
-  private stop(signal: NodeJS.Signals): void {
-    this.stoppedBy = signal;
-    this.killAll('SIGTERM');
-    setTimeout(() => this.killAll('SIGKILL'), TERM_GRACE_MS).unref();
-    this.launchMore();
-  }
-
-  private killAll(signal: NodeJS.Signals): void {
-    for (const task of this.running) task.child.killGroup(signal);
-  }
-
-  private record(index: number, info: ExitInfo | null, extra: { timedOut?: boolean; error?: string; exitCode?: number | null }): void {
+  private settle(
+    job: Job,
+    argv: string[],
+    end: {
+      info: ExitInfo | null;
+      attempt: number;
+      durationMs: number;
+      error: SpawnError | null;
+      timedOutAfterMs: number | null;
+      files: RunResultFiles | null;
+      output: RunOutput;
+      startedAtMs?: number;
+    },
+  ): void {
+    const { info, error } = end;
     const usage = info?.rusage ?? null;
-    const record: TaskRecord = {
-      index,
+    const stoppedByUs = (this.stoppedBy !== null || this.halted) && info !== null && info.signal !== null;
+    const record: RunRecord = {
+      seq: job.seq,
+      args: job.args,
       pid: info?.pid ?? null,
-      ok: info !== null && info.exitCode === 0 && extra.timedOut !== true,
-      exitCode: info?.exitCode ?? extra.exitCode ?? null,
+      ok: info !== null && info.exitCode === 0 && end.timedOutAfterMs === null,
+      exitCode: info?.exitCode ?? error?.exitCode ?? (error === null ? null : 127),
       signal: info?.signal ?? null,
-      timedOut: extra.timedOut ?? false,
-      durationMs: info?.durationMs ?? 0,
+      timedOut: end.timedOutAfterMs !== null,
+      attempts: end.attempt,
+      durationMs: end.durationMs,
       userCpuMs: usage === null ? null : usage.userCpuMicros / 1000,
       systemCpuMs: usage === null ? null : usage.systemCpuMicros / 1000,
       maxRssKiB: usage?.maxRssKiB ?? null,
     };
-    if (extra.error !== undefined) record.error = extra.error;
-    this.records[index] = record;
+    if (error !== null) record.error = error.message;
+    // With --json the output is kept for the summary, not printed: the printer never frees it.
+    if (this.invocation.json) {
+      Object.assign(record, end.files?.paths() ?? end.output.texts());
+      end.output.dispose();
+    }
+    this.records.push(record);
+    // Runs we stopped ourselves (an interrupt) are not counted as failures of theirs.
     if (record.ok) this.succeeded++;
-    else this.failed++;
+    else if (!stoppedByUs) this.failed++;
+    if (!record.ok && !stoppedByUs && !this.invocation.quiet) this.progressSafeLog(describeFailure(record, end.timedOutAfterMs));
+    this.joblog?.add({
+      seq: job.seq,
+      startedAtMs: end.startedAtMs ?? Date.now(),
+      runtimeMs: end.durationMs,
+      receivedBytes: end.output.bytes,
+      exitCode: record.exitCode ?? 0,
+      signalNumber: record.signal === null ? 0 : toSignalNumber(record.signal),
+      command: displayCommand(argv, this.invocation.command.shell),
+      userCpuMs: record.userCpuMs,
+      systemCpuMs: record.systemCpuMs,
+      maxRssKiB: record.maxRssKiB,
+    });
+    this.checkHalt();
+  }
+
+  private checkHalt(): void {
+    const halt = this.invocation.halt;
+    if (halt === null || this.halted) return;
+    if (!haltReached(halt, { failed: this.failed, succeeded: this.succeeded, total: this.jobs.length })) return;
+    this.halted = true;
+    if (!this.invocation.quiet) this.progressSafeLog(`--halt ${halt.when},${halt.on}: ${halt.when === 'now' ? 'stopping the running runs' : 'starting no more runs, waiting for the running ones'}`);
+    if (halt.when === 'now') this.terminateAll();
+  }
+
+  private progressSafeLog(message: string): void {
+    this.progress?.clear();
+    log(message);
+  }
+
+  private timeOut(run: Running, limitMs: number): void {
+    run.timedOutAfterMs = limitMs;
+    run.child.killGroup('SIGTERM');
+    setTimeout(() => run.child.killGroup('SIGKILL'), TERM_GRACE_MS).unref();
+  }
+
+  private stop(signal: NodeJS.Signals): void {
+    this.stoppedBy = signal;
+    this.terminateAll();
+    this.launchMore();
+  }
+
+  // SIGTERM to every run's group, SIGKILL to those still there after the grace period.
+  private terminateAll(): void {
+    this.killAll('SIGTERM');
+    setTimeout(() => this.killAll('SIGKILL'), TERM_GRACE_MS).unref();
+  }
+
+  private killAll(signal: NodeJS.Signals): void {
+    for (const run of this.running) run.child.killGroup(signal);
   }
 
   private drawProgress(): void {
-    const counts = { done: this.succeeded, failed: this.failed, running: this.running.size, total: this.invocation.tasks };
-    this.progress?.update(counts, this.running.size === 0);
+    const total = this.jobs.length - this.skip.size;
+    this.progress?.update({ done: this.succeeded, failed: this.failed, running: this.running.size, queued: null, total }, this.running.size === 0);
   }
 
   private summary() {
-    const records = this.records.filter((record): record is TaskRecord => record !== undefined);
     return {
       mode: 'commands',
       command: this.invocation.command.argv,
-      workers: this.invocation.workers,
-      tasks: this.invocation.tasks,
-      started: records.length,
+      workers: this.workers,
+      tasks: this.jobs.length,
+      started: this.records.length,
       succeeded: this.succeeded,
       failed: this.failed,
       interruptedBy: this.stoppedBy,
+      halted: this.halted,
       wallMs: performance.now() - this.startedAt,
-      results: records,
+      results: [...this.records].sort((a, b) => a.seq - b.seq),
     };
   }
+}
+
+/** `run 3 (a.txt): exit 1, pid 4242` — the one stderr line of a failed run. */
+function describeFailure(record: RunRecord, timedOutAfterMs: number | null): string {
+  const what =
+    record.error !== undefined
+      ? record.error
+      : timedOutAfterMs !== null
+        ? `timed out after ${formatMs(timedOutAfterMs)}, ended by ${record.signal ?? `exit ${record.exitCode}`}`
+        : record.signal !== null
+          ? `killed by ${record.signal}`
+          : `exit ${record.exitCode}`;
+  const pid = record.pid === null ? '' : `, pid ${record.pid}`;
+  const attempts = record.attempts > 1 ? `, after ${record.attempts} attempts` : '';
+  return `run ${record.seq} (${record.args.join(' ')}): ${what}${pid}${attempts}`;
 }

@@ -69,3 +69,13 @@ export function onClosedStdout(then: () => void): () => void {
   process.stdout.on('error', onError);
   return () => process.stdout.off('error', onError);
 }
+
+/** GNU parallel's exit status: 0, the number of failed runs up to 100, 101 for more. */
+export function failureStatus(failed: number): number {
+  return Math.min(failed, 101);
+}
+
+/** 250 ms, 2 s, 1.5 s. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(2))} s`;
+}

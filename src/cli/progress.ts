@@ -1,6 +1,7 @@
-// The progress line of the pool modes: done, failed and running counts and the rate, redrawn in
-// place on stderr, only when stderr is a terminal.
-import type { WriteStream } from 'node:tty';
+// The progress line of the pool modes: done, failed, running (and queued) counts, the rate, a bar
+// when the total is known, an estimate of the time left with --eta. Redrawn in place on stderr:
+// when it is a terminal, or always with --bar or --eta.
+import type { Writable } from 'node:stream';
 
 const REDRAW_EVERY_MS = 100;
 const BAR_WIDTH = 24;
@@ -9,6 +10,8 @@ export interface Counts {
   done: number;
   failed: number;
   running: number;
+  /** Read and waiting for a worker (worker mode), or null. */
+  queued: number | null;
   /** Null while the total is unknown (tasks read from stdin). */
   total: number | null;
 }
@@ -18,11 +21,14 @@ export class Progress {
   private lastDrawnAt = 0;
   private drawn = false;
 
-  private constructor(private readonly stream: WriteStream) {}
+  private constructor(
+    private readonly stream: Writable,
+    private readonly eta: boolean,
+  ) {}
 
-  /** A progress line on `stream` if it is a terminal, else null: never for a pipe or a file. */
-  static forStream(stream: NodeJS.WriteStream): Progress | null {
-    return stream.isTTY ? new Progress(stream as WriteStream) : null;
+  /** A progress line on `stream` if it is a terminal or one was asked for, else null. */
+  static forStream(stream: NodeJS.WriteStream, mode: 'auto' | 'bar' | 'eta'): Progress | null {
+    return stream.isTTY || mode !== 'auto' ? new Progress(stream, mode === 'eta') : null;
   }
 
   update(counts: Counts, force = false): void {
@@ -43,9 +49,11 @@ export class Progress {
     const finished = counts.done + counts.failed;
     const seconds = Math.max((now - this.startedAt) / 1000, 0.001);
     const rate = `${(finished / seconds).toFixed(1)}/s`;
-    const tally = `done ${counts.done}${counts.total === null ? '' : `/${counts.total}`}, failed ${counts.failed}, running ${counts.running}, ${rate}`;
-    if (counts.total === null || counts.total === 0) return tally;
-    const filled = Math.round((finished / counts.total) * BAR_WIDTH);
-    return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${tally}`;
+    const queued = counts.queued === null ? '' : `, queued ${counts.queued}`;
+    const tally = `done ${counts.done}${counts.total === null ? '' : `/${counts.total}`}, failed ${counts.failed}, running ${counts.running}${queued}, ${rate}`;
+    const eta = this.eta && counts.total !== null && finished > 0 ? `, ETA ${Math.ceil(((counts.total - finished) * seconds) / finished)}s` : '';
+    if (counts.total === null || counts.total === 0) return tally + eta;
+    const filled = Math.min(BAR_WIDTH, Math.round((finished / counts.total) * BAR_WIDTH));
+    return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${tally}${eta}`;
   }
 }

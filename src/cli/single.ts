@@ -1,16 +1,31 @@
-// One program, its stdin, stdout and stderr through our pipes, and its exit status as ours.
+// One program, its exit status as ours. It runs in a process group of its own, so that a signal
+// reaches it exactly once: from us, who forward every signal we get, or, when it has the
+// terminal, from the terminal alone (our group is then in the background and gets nothing).
+//   stdin a terminal whose foreground group is ours: the child's group is made the foreground
+//     (tcsetpgrp), it reads the terminal itself, Ctrl-C goes to it and not to us; we take the
+//     terminal back when it ends.
+//   otherwise: its stdin, stdout and stderr through our pipes, and our signals forwarded.
+import { readFileSync } from 'node:fs';
+import { native } from '../native';
 import { spawn } from '../spawn';
 import type { Subprocess } from '../subprocess';
 import type { SingleInvocation } from './args';
 import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from './lifecycle';
 
-// Forwarded to the child; it decides what they mean, and its end decides our status.
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+// Every signal Node lets us catch that a program may care about; it decides what they mean, and
+// its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
 
 export async function runSingle(invocation: SingleInvocation): Promise<number> {
   const [file, ...args] = invocation.command.argv as [string, ...string[]];
-  const child = spawn(file, args);
+  const terminal = ownsTerminal(0);
+  const child = spawn(file, args, {
+    processGroup: 0,
+    stdio: [terminal ? 'inherit' : 'pipe', outputSlot(process.stdout), outputSlot(process.stderr)],
+    ...(invocation.spawnMethod === undefined ? {} : { spawnMethod: invocation.spawnMethod }),
+  });
   if (invocation.verbose) log(describeSpawn(child.pid, child.spawnargs));
+  if (terminal) giveTerminal(child);
   const stopForwarding = forwardSignals(child);
   // Our reader went away. Closing our end of the child's stdout passes that on, as a shell
   // pipeline would: whoever writes to it next (the child, or a process it started) gets SIGPIPE.
@@ -18,8 +33,9 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   connectStdio(child);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const info = await child.exited;
+  if (terminal) native.setForegroundProcessGroup(0, ourProcessGroup());
   // Stop reading our stdin so that it no longer holds the event loop open.
-  process.stdin.unpipe(child.stdin as NodeJS.WritableStream);
+  if (child.stdin !== null) process.stdin.unpipe(child.stdin as NodeJS.WritableStream);
   process.stdin.destroy();
   await closed;
   stopForwarding();
@@ -28,10 +44,35 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   return exitStatusOf(info);
 }
 
+// A terminal's output goes to the child as it is (it sees a terminal: colours, line buffering);
+// anything else through a pipe of ours.
+function outputSlot(stream: NodeJS.WriteStream): 'inherit' | 'pipe' {
+  return stream.isTTY ? 'inherit' : 'pipe';
+}
+
+/** Whether `fd` is a terminal whose foreground process group is ours. */
+function ownsTerminal(fd: number): boolean {
+  if (fd === 0 && !process.stdin.isTTY) return false;
+  return native.foregroundProcessGroup(fd) === ourProcessGroup();
+}
+
+function ourProcessGroup(): number {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+// The child may already have tried to read the terminal from the background and been stopped by
+// SIGTTIN: once its group is the foreground, SIGCONT lets it go on.
+function giveTerminal(child: Subprocess): void {
+  if (native.setForegroundProcessGroup(0, child.pid) === 0) child.killGroup('SIGCONT');
+}
+
 function connectStdio(child: Subprocess): void {
-  // The child may stop reading before we stop writing: that EPIPE is its business, not a crash.
-  child.stdin?.on('error', () => undefined);
-  process.stdin.pipe(child.stdin as NodeJS.WritableStream);
+  if (child.stdin !== null) {
+    // The child may stop reading before we stop writing: that EPIPE is its business, not a crash.
+    child.stdin.on('error', () => undefined);
+    process.stdin.pipe(child.stdin as NodeJS.WritableStream);
+  }
   child.stdout?.pipe(process.stdout);
   child.stderr?.pipe(process.stderr);
 }

@@ -1,26 +1,37 @@
 // `--worker "command"`: a supervised pool of protocol workers; each input line is one task, and
-// the results come out one per line, in input order.
+// the results come out one per line, in input order (a failed task prints an empty line, so
+// output line n is always input line n; the error goes to stderr with the line number).
+//
+// The pool is fed no more tasks than it has workers: the rest wait here, read but not started,
+// so that SIGINT or SIGTERM can stop feeding and leave them unstarted. The running ones get
+// --drain-timeout to finish, then the pool's ladder (SHUTDOWN_REQUEST, SIGTERM, SIGKILL). Each
+// worker is in a process group of its own: a Ctrl-C on the terminal reaches us, not them.
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
 import { Pool } from '../pool';
 import type { WorkerPoolInvocation } from './args';
-import { describeExit, describeSpawn, log, onInterrupt, statusForSignal } from './lifecycle';
+import { readInputFile, splitItems } from './inputs';
+import { describeExit, describeSpawn, failureStatus, log, onInterrupt, statusForSignal } from './lifecycle';
 import { Progress } from './progress';
 
 interface LineResult {
   line: number;
   ok: boolean;
   durationMs: number;
+  /** The worker that ran it, when known. */
+  pid: number | null;
   output: Buffer | null;
   error?: string;
 }
 
 export class WorkerPoolRun {
-  private readonly progress = Progress.forStream(process.stderr);
+  private readonly progress: Progress | null;
   private readonly results = new Map<number, LineResult>();
-  private readonly summaries: Omit<LineResult, 'output'>[] = [];
+  private readonly summaries: (Omit<LineResult, 'output'> & { result?: string })[] = [];
   private readonly startedAt = performance.now();
+  private readonly waiting: { line: number; text: string }[] = [];
+  private total: number | null = null;
   private nextToPrint = 1;
   private inFlight = 0;
   private succeeded = 0;
@@ -28,18 +39,22 @@ export class WorkerPoolRun {
   private stoppedBy: NodeJS.Signals | null = null;
   private readonly pool: Pool;
   private reader: { input: NodeJS.ReadableStream & { destroy(): void }; lines: Interface } | null = null;
-  // Resolved as tasks settle, to let the reader go on (at most a window's worth, so no deep queue).
+  // Resolved as tasks settle, to let the reader go on (at most a window's worth is read ahead).
   private readonly waiters: (() => void)[] = [];
+  private readonly settled: Promise<void>[] = [];
 
   constructor(private readonly invocation: WorkerPoolInvocation) {
+    this.progress = Progress.forStream(process.stderr, invocation.progress);
     const [command, ...args] = invocation.command.argv as [string, ...string[]];
     this.pool = new Pool({
       command,
       args,
       size: invocation.workers,
       retries: invocation.retries,
+      processGroup: 0,
+      ...(invocation.spawnMethod === undefined ? {} : { spawnMethod: invocation.spawnMethod }),
       ...(invocation.timeoutMs === null ? {} : { taskTimeoutMs: invocation.timeoutMs }),
-      ...(invocation.maxQueue === null ? {} : { maxQueue: invocation.maxQueue }),
+      shutdown: { drainTimeoutMs: invocation.drainTimeoutMs },
       stderr: 'inherit',
     });
     if (invocation.verbose) this.logLifecycle();
@@ -48,9 +63,10 @@ export class WorkerPoolRun {
   async run(): Promise<number> {
     const removeHandlers = onInterrupt(
       (signal) => this.stop(signal),
-      () => this.stopNow(),
+      () => this.pool.kill(),
     );
     try {
+      if (this.invocation.input !== null) this.total = splitItems(await readInputFile(this.invocation.input), null).length;
       await this.pool.start();
       await this.feed();
     } catch (error) {
@@ -63,26 +79,36 @@ export class WorkerPoolRun {
     }
     if (this.invocation.json) process.stdout.write(`${JSON.stringify(this.summary())}\n`);
     if (this.stoppedBy !== null) return statusForSignal(this.stoppedBy);
-    return this.failed === 0 ? 0 : 1;
+    return failureStatus(this.failed);
   }
 
-  // Reads lines and keeps at most `window` tasks in flight, so a huge input is never held whole.
+  // Reads lines, keeping at most `window` of them read and not finished: a huge input is never
+  // held whole.
   private async feed(): Promise<void> {
     const input = this.invocation.input === null ? process.stdin : createReadStream(this.invocation.input);
     const lines = createInterface({ input, crlfDelay: Infinity });
     this.reader = { input, lines };
     const window = this.invocation.maxQueue ?? this.invocation.workers * 4;
-    const settled: Promise<void>[] = [];
     let lineNumber = 0;
     for await (const line of lines) {
       if (this.stoppedBy !== null) break;
-      lineNumber++;
-      settled.push(this.submit(lineNumber, line));
-      if (this.inFlight >= window) await this.oneSettles();
+      this.waiting.push({ line: ++lineNumber, text: line });
+      this.startWaiting();
+      if (this.inFlight + this.waiting.length >= window) await this.oneSettles();
     }
     lines.close();
     input.destroy();
-    await Promise.all(settled);
+    while (this.waiting.length > 0 && this.stoppedBy === null) await this.oneSettles();
+    await Promise.all(this.settled);
+  }
+
+  // Hands waiting tasks to the pool while it has a worker for them.
+  private startWaiting(): void {
+    while (this.stoppedBy === null && this.inFlight < this.invocation.workers && this.waiting.length > 0) {
+      const task = this.waiting.shift() as { line: number; text: string };
+      this.settled.push(this.submit(task.line, task.text));
+    }
+    this.drawProgress();
   }
 
   private oneSettles(): Promise<void> {
@@ -91,25 +117,38 @@ export class WorkerPoolRun {
 
   private async submit(line: number, text: string): Promise<void> {
     this.inFlight++;
-    this.drawProgress();
     const startedAt = performance.now();
+    const idleBefore = this.idleWorkerPids();
+    const result = this.pool.run(text);
+    const pid = this.takenWorker(idleBefore);
     try {
-      const output = await this.pool.run(text);
-      this.settle({ line, ok: true, durationMs: performance.now() - startedAt, output });
+      const output = await result;
+      this.settle({ line, ok: true, durationMs: performance.now() - startedAt, pid, output });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.settle({ line, ok: false, durationMs: performance.now() - startedAt, output: null, error: message });
+      this.settle({ line, ok: false, durationMs: performance.now() - startedAt, pid, output: null, error: message });
     }
+  }
+
+  private idleWorkerPids(): Set<number> {
+    return new Set(this.pool.stats().workers.flatMap((worker) => (worker.state === 'idle' && worker.pid !== null ? [worker.pid] : [])));
+  }
+
+  // The pool hands a task to a free worker at once: the one that was idle and is busy now.
+  private takenWorker(idleBefore: Set<number>): number | null {
+    const taken = this.pool.stats().workers.filter((worker) => worker.pid !== null && idleBefore.has(worker.pid) && worker.state !== 'idle');
+    return taken.length === 1 ? (taken[0]?.pid ?? null) : null;
   }
 
   private settle(result: LineResult): void {
     this.inFlight--;
     if (result.ok) this.succeeded++;
     else this.failed++;
-    this.summaries.push({ line: result.line, ok: result.ok, durationMs: result.durationMs, ...(result.error === undefined ? {} : { error: result.error }) });
+    const { output, ...summary } = result;
+    this.summaries.push(output === null ? summary : { ...summary, result: output.toString('utf8') });
     this.results.set(result.line, result);
     this.printReady();
-    this.drawProgress();
+    this.startWaiting();
     this.waiters.shift()?.();
   }
 
@@ -118,30 +157,26 @@ export class WorkerPoolRun {
     for (let ready = this.results.get(this.nextToPrint); ready !== undefined; ready = this.results.get(this.nextToPrint)) {
       this.results.delete(this.nextToPrint++);
       this.progress?.clear();
-      if (ready.ok) {
-        if (!this.invocation.json) process.stdout.write(Buffer.concat([ready.output as Buffer, Buffer.from('\n')]));
-      } else {
-        log(`line ${ready.line}: ${ready.error}`);
-      }
+      if (!ready.ok && !this.invocation.quiet) log(`line ${ready.line}: ${ready.error}`);
+      if (this.invocation.json) continue;
+      process.stdout.write(ready.ok ? Buffer.concat([ready.output as Buffer, Buffer.from('\n')]) : '\n');
     }
   }
 
-  // No more input is read; the pool's ladder lets running tasks finish, then stops the workers.
+  // No more input is read and no waiting task is started; the pool's ladder lets the running
+  // ones finish within --drain-timeout, then stops the workers.
   private stop(signal: NodeJS.Signals): void {
     this.stoppedBy = signal;
+    this.waiting.length = 0;
     // Closing the interface ends the for-await loop; destroying the stream releases the fd.
     this.reader?.lines.close();
     this.reader?.input.destroy();
+    for (const wake of this.waiters.splice(0)) wake();
     void this.pool.close();
   }
 
-  // A second SIGINT: no more ladder, every worker SIGKILLed now.
-  private stopNow(): void {
-    this.pool.kill();
-  }
-
   private drawProgress(): void {
-    this.progress?.update({ done: this.succeeded, failed: this.failed, running: this.inFlight, total: null });
+    this.progress?.update({ done: this.succeeded, failed: this.failed, running: this.inFlight, queued: this.waiting.length, total: this.total });
   }
 
   private logLifecycle(): void {

@@ -40,19 +40,19 @@ describe('a pool of commands', () => {
         expect(blocks.slice(i, i + 3)).toEqual([`${task}-a`, `${task}-b`, `${task}-c`]);
       }
       // Completion order: the order of the "ended" lines.
-      const endedOrder = [...unordered.stderr.matchAll(/task (\d+): pid \d+ ended/g)].map((match) => match[1]);
+      const endedOrder = [...unordered.stderr.matchAll(/run (\d+): pid \d+ ended/g)].map((match) => String(Number(match[1]) - 1));
       expect(blocks.filter((_, i) => i % 3 === 0).map((line) => line.split('-')[0])).toEqual(endedOrder);
 
       const ordered = await cli(['--keep-order', '-w', '5', '-n', '5', command]);
       expect(ordered.stdout).toBe([0, 1, 2, 3, 4].map((i) => `${i}-a\n${i}-b\n${i}-c\n`).join(''));
     }));
 
-  it('exits 1 when a task fails, and says so for a task that cannot be spawned', () =>
+  it('exits with the number of failed runs, and says so for a run that cannot be spawned', () =>
     expectNoLeaks(async () => {
       expect((await cli(['-n', '3', 'exit $(( {} == 1 ))'])).exit.exitCode).toBe(1);
       const missing = await cli(['-n', '2', '--', 'no-such-program-xyz', '{}']);
-      expect(missing.exit.exitCode).toBe(1);
-      expect(missing.stderr).toContain('process-spawner: task 0: spawn no-such-program-xyz ENOENT (execvp)');
+      expect(missing.exit.exitCode).toBe(2);
+      expect(missing.stderr).toContain('process-spawner: run 1 (0): spawn no-such-program-xyz ENOENT (execvp)');
     }));
 
   it('--no-shell splits the string with shell quoting and runs it without a shell', () =>
@@ -64,7 +64,7 @@ describe('a pool of commands', () => {
   it('--json prints a summary with per-task status and durations instead of the outputs', () =>
     expectNoLeaks(async () => {
       const { stdout, exit } = await cli(['--json', '-w', '2', '-n', '3', 'echo out; exit {}']);
-      expect(exit.exitCode).toBe(1);
+      expect(exit.exitCode).toBe(2);
       const summary = JSON.parse(stdout);
       expect(summary).toMatchObject({ mode: 'commands', workers: 2, tasks: 3, started: 3, succeeded: 1, failed: 2, interruptedBy: null });
       expect(summary.wallMs).toBeGreaterThan(0);

@@ -32,10 +32,10 @@ describe('a pool of protocol workers', () => {
     }),
   );
 
-  it('reports failures on stderr with the line number, and exits non-zero', () =>
+  it('reports failures on stderr with the line number, an empty line on stdout, and exits with the count', () =>
     expectNoLeaks(async () => {
       const result = await cli(['--worker', NODE_WORKER, '--workers', '2'], 'one\nerror:broken\nthree\n', { cwd: root });
-      expect(result.stdout).toBe('one\nthree\n');
+      expect(result.stdout).toBe('one\n\nthree\n');
       expect(result.stderr).toMatch(/^process-spawner: line 2: .*broken/m);
       expect(result.exit.exitCode).toBe(1);
     }));
@@ -45,11 +45,11 @@ describe('a pool of protocol workers', () => {
       const input = path.join(buildDirectory, 'tasks.txt');
       writeFileSync(input, 'a\nsleep:5000\ncrash\nb\n');
       const result = await cli(['--worker', cWorker, '--input', input, '--timeout', '300', '--retries', '1'], undefined, { cwd: root });
-      expect(result.stdout).toBe('a\nb\n');
+      expect(result.stdout).toBe('a\n\n\nb\n');
       expect(result.stderr).toMatch(/^process-spawner: line 2: The task ran longer than 300 ms/m);
       // A task that kills its worker every time fails once its retry is spent: two attempts.
       expect(result.stderr).toMatch(/^process-spawner: line 3: The task failed after 2 attempts: .*SIGABRT/m);
-      expect(result.exit.exitCode).toBe(1);
+      expect(result.exit.exitCode).toBe(2);
     }));
 
   it('--json summarises the run', () =>
@@ -60,11 +60,14 @@ describe('a pool of protocol workers', () => {
       expect(summary.results.map((r: { line: number; ok: boolean }) => [r.line, r.ok])).toEqual([[1, true], [2, false], [3, true]]);
     }));
 
-  it('says clearly when the worker cannot start', () =>
+  it('says clearly when the worker cannot start: a missing program as a shell does (127), a worker that dies (255)', () =>
     expectNoLeaks(async () => {
-      const result = await cli(['--worker', 'no-such-worker-xyz'], 'x\n');
-      expect(result.exit.exitCode).toBe(1);
-      expect(result.stderr).toMatch(/process-spawner: Worker \d+ \(pid \d+\) exited with status 127 before sending WORKER_READY/);
+      const missing = await cli(['--worker', 'no-such-worker-xyz'], 'x\n');
+      expect(missing.exit.exitCode).toBe(127);
+      expect(missing.stderr).toBe('process-spawner: no-such-worker-xyz: spawn no-such-worker-xyz ENOENT (execvp)\n');
+      const dies = await cli(['--worker', 'cd / && no-such-worker-xyz', '-j', '1'], 'x\n');
+      expect(dies.exit.exitCode).toBe(255);
+      expect(dies.stderr).toMatch(/process-spawner: Worker \d+ \(pid \d+\) exited with status 127 before sending WORKER_READY/);
     }));
 
   it('SIGTERM runs the shutdown ladder, exits 143 and leaves no worker behind', () =>

@@ -1,0 +1,61 @@
+// "No child outlives the command." The command makes itself a child subreaper, so that what its
+// runs leave behind (a `setsid` daemon, a double fork) is re-parented to it instead of init. At
+// the end it signals and reaps every child that is left: SIGTERM, then SIGKILL after a grace
+// period. It spawns only through our library, which has reaped its own by then, so every child
+// still there was adopted: signalling them by pid is safe (an unreaped child's pid is not reused).
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { native } from '../native';
+
+const POLL_MS = 10;
+
+/** prctl(PR_SET_CHILD_SUBREAPER); an errno value when the kernel refused, else 0. */
+export function becomeSubreaper(): number {
+  return native.setChildSubreaper();
+}
+
+/** Our children, zombies included, from /proc (their ppid is our pid). */
+export function childrenOfUs(): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // gone since readdir
+    }
+    // The fields after the command name, which is in parentheses and may hold anything.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === process.pid) children.push(Number(entry));
+  }
+  return children;
+}
+
+/**
+ * SIGTERM to every child left, SIGKILL to those still there after `graceMs`; reaps them all, and
+ * what they leave in turn. Resolves with how many were signalled.
+ */
+export async function endAdoptedChildren(graceMs: number): Promise<number> {
+  const signalled = new Set<number>();
+  const killAt = Date.now() + graceMs;
+  for (let children = childrenOfUs(); children.length > 0; children = childrenOfUs()) {
+    const escalate = Date.now() >= killAt;
+    for (const pid of children) {
+      if (signalled.has(pid) && !escalate) continue;
+      signalled.add(pid);
+      signal(pid, escalate ? 'SIGKILL' : 'SIGTERM');
+    }
+    native.reap(Int32Array.from(children));
+    if (childrenOfUs().length > 0) await sleep(POLL_MS);
+  }
+  return signalled.size;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // ESRCH: it exited between the scan and now; it is reaped next round.
+  }
+}

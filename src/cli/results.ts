@@ -1,0 +1,49 @@
+// --results DIR: each run's output kept in DIR/<seq>/ as files (stdout, stderr, exitval, args),
+// written as it comes, so the directory holds what a run printed even if we are interrupted.
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { ExitInfo } from '../subprocess';
+import { toSignalNumber } from '../signals';
+import type { Job } from './inputs';
+import { InputError } from './inputs';
+
+export interface RunResultFiles {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  end(info: ExitInfo): void;
+  paths(): { stdoutPath: string; stderrPath: string };
+}
+
+export class ResultsDirectory {
+  constructor(private readonly root: string) {
+    try {
+      mkdirSync(root, { recursive: true });
+    } catch (error) {
+      throw new InputError(`cannot make the --results directory ${root}: ${(error as NodeJS.ErrnoException).code}`);
+    }
+  }
+
+  /** The files of one run, truncated: a retry starts them again. */
+  forRun(job: Job): RunResultFiles {
+    const directory = path.join(this.root, String(job.seq));
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(path.join(directory, 'args'), `${job.args.join('\n')}\n`);
+    const stdoutPath = path.join(directory, 'stdout');
+    const stderrPath = path.join(directory, 'stderr');
+    const fds = { stdout: openSync(stdoutPath, 'w'), stderr: openSync(stderrPath, 'w') };
+    const write = (fd: number, chunk: Buffer) => {
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
+    };
+    return {
+      stdout: (chunk) => write(fds.stdout, chunk),
+      stderr: (chunk) => write(fds.stderr, chunk),
+      end: (info) => {
+        closeSync(fds.stdout);
+        closeSync(fds.stderr);
+        const status = info.signal !== null ? 128 + toSignalNumber(info.signal) : (info.exitCode ?? 0);
+        writeFileSync(path.join(directory, 'exitval'), `${status}\n`);
+      },
+      paths: () => ({ stdoutPath, stderrPath }),
+    };
+  }
+}

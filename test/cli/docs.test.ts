@@ -1,0 +1,33 @@
+// Every ```sh example in docs/cli.md runs, and prints what the ```text block after it shows.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from '../../src/index';
+import { finish } from '../helpers/collect';
+import { CLI } from '../helpers/cli';
+import { expectNoLeaks } from '../helpers/leaks';
+
+const text = readFileSync(path.join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+const examples = [...text.matchAll(/```sh\n([\s\S]*?)```\n```text\n([\s\S]*?)```/g)].map((match) => [match[1] as string, match[2] as string] as const);
+
+// A `process-spawner` on PATH, as an installed package gives one.
+let bin: string;
+beforeAll(() => {
+  bin = mkdtempSync(path.join(tmpdir(), 'cli-docs-'));
+  writeFileSync(path.join(bin, 'process-spawner'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  chmodSync(path.join(bin, 'process-spawner'), 0o755);
+});
+afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+describe('docs/cli.md examples', () => {
+  it('has examples', () => expect(examples.length).toBeGreaterThanOrEqual(4));
+  it.each(examples)('%s', (command, expected) =>
+    expectNoLeaks(async () => {
+      const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+      const result = await finish(spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe(expected);
+    }),
+  );
+});
