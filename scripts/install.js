@@ -5,7 +5,9 @@
 //   - this glibc is at least the one package.json records for it (`prebuilds.<platform-arch>.glibc`:
 //     the newest GLIBC_ symbol version the binary imports, 2.34 for `_Fork`), and
 //   - it actually loads here.
-// In a git checkout it always compiles, so a stale prebuilds/ never hides a change to native/.
+// In a git checkout it always compiles, so a stale prebuilds/ never hides a change to native/;
+// once configured, incrementally (make rebuilds what changed), so that `npx process-spawner`,
+// which runs this script again in the checkout, does not recompile everything.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
@@ -49,10 +51,14 @@ function loadError(file) {
   }
 }
 
-function compile(reason) {
+function compile(reason, { incremental = false } = {}) {
   if (reason) console.error(`process-spawner: ${reason}; compiling the addon from source.`);
-  // npm puts its own node-gyp on the PATH of every script.
-  const result = spawnSync('node-gyp', ['rebuild'], { cwd: packageRoot, stdio: 'inherit' });
+  const configured = existsSync(path.join(packageRoot, 'build', 'Makefile'));
+  const command = incremental && configured ? 'build' : 'rebuild';
+  // npm names its own node-gyp in npm_config_node_gyp (and puts it on the PATH) for every script.
+  const nodeGyp = process.env.npm_config_node_gyp;
+  const [file, args] = nodeGyp ? [process.execPath, [nodeGyp, command]] : ['node-gyp', [command]];
+  const result = spawnSync(file, args, { cwd: packageRoot, stdio: 'inherit' });
   if (result.status === 0) return 0;
   console.error(
     [
@@ -68,7 +74,7 @@ function compile(reason) {
 
 function main() {
   const platform = `${process.platform}-${process.arch}`;
-  if (existsSync(path.join(packageRoot, '.git'))) return compile(null);
+  if (existsSync(path.join(packageRoot, '.git'))) return compile(null, { incremental: true });
   const facts = {
     fromSource: process.env.npm_config_build_from_source === 'true',
     prebuild: findPrebuild(),
