@@ -38,6 +38,8 @@ const REQUIRED = [
 const PREBUILD = 'prebuilds/linux-x64/process-spawner.glibc.node';
 
 const exec = promisify(execFile);
+// Each install and check runs several npm and node processes, on a machine that may be busy.
+const INSTALL_TIMEOUT_MS = 120_000;
 let scratch: string;
 
 // npm's own variables from an enclosing `npm test` would leak its settings into these installs.
@@ -126,7 +128,7 @@ describe('the packed package', () => {
     withoutPrebuild = await pack(stage, path.join(scratch, 'without-prebuild'));
     await npm(stage, ['run', 'prebuilds']);
     withPrebuild = await pack(stage, path.join(scratch, 'with-prebuild'));
-  }, 120_000);
+  }, INSTALL_TIMEOUT_MS);
 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -157,7 +159,7 @@ describe('the packed package', () => {
     const message = await node(project, ['check.cjs', 'no-addon']);
     expect(message).toMatch(/Why: the install script, which takes a prebuilt binary or compiles one, did not run/);
     expect(await node(project, ['check.mjs', 'no-addon'])).toBe('esm ok\n');
-  });
+  }, INSTALL_TIMEOUT_MS);
 
   it('installs with scripts and no compiler when a prebuilt binary matches; its types hold', async () => {
     const project = await consumerProject('scripts', withPrebuild);
@@ -172,7 +174,7 @@ describe('the packed package', () => {
     writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     await expect(exec(process.execPath, [tsc, '-p', project], { cwd: project })).resolves.toMatchObject({ stdout: '' });
-  });
+  }, INSTALL_TIMEOUT_MS);
 
   it('compiles when no prebuilt binary matches, and says what it needs when that fails', async () => {
     const project = await consumerProject('compile', withoutPrebuild);
@@ -185,5 +187,5 @@ describe('the packed package', () => {
     );
     expect(failure).toMatch(/there is no prebuilt binary for linux-x64 \(glibc\); compiling the addon from source/);
     expect(failure).toMatch(/compiling the native addon failed.*\n.*python3, make and a C\+\+17 compiler/);
-  });
+  }, INSTALL_TIMEOUT_MS);
 });
