@@ -1,6 +1,7 @@
 // The public surface of process-spawner.
 export { spawn } from './spawn';
-export { Subprocess, type ExitInfo, type Rusage, type SubprocessStdio } from './subprocess';
+export { Subprocess, type ExitInfo, type Rusage, type SubprocessEventMap, type SubprocessStdio } from './subprocess';
+export { AddonLoadError } from './native';
 export type { SpawnMethod, SpawnOptions, StdioOption, StdioSlot } from './options';
 export type { ProcessSettings, RlimitName, RlimitValue } from './process-settings';
 export { runSync, type RunSyncOptions, type RunSyncResult } from './run-sync';

@@ -1,7 +1,12 @@
 // Loads the addon and types its surface once. The addon makes syscalls and nothing else; every
 // default, check and policy lives in the TypeScript files that call it.
+//
+// It is loaded on first use, not at require: the protocol codec, the worker runtime and the
+// option checks work on a machine where it was never built (install scripts skipped, no
+// prebuilt binary for the platform), and only the first call that needs a syscall fails.
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import bindings = require('bindings');
+import { ProcessSpawnerError } from './errors';
 import type { NativeProcessSettings } from './process-settings';
 
 /** `stdio` codes understood by the addon; a number >= 0 passes that fd of the parent. */
@@ -132,16 +137,117 @@ export interface NativeAddon {
   readonly rlimitResources: Readonly<Record<string, number>>;
 }
 
+/** The addon could not be loaded: the message says what is missing, why, and how to fix it. */
+export class AddonLoadError extends ProcessSpawnerError {
+  readonly code = 'ERR_ADDON_NOT_LOADED';
+}
+AddonLoadError.prototype.name = 'AddonLoadError';
+
+// node-gyp-build is the loader that goes with prebuildify's prebuilds/<platform>-<arch>/ layout:
+// it takes build/Release (what the install script or `npm rebuild` compiled) first, else the
+// prebuilt binary whose tags (napi, glibc or musl) match this Node; `bindings` knows only build/.
+// It ships no types; this is the one function of it we use.
+interface NodeGypBuild {
+  /** The path of the binary it would load from `dir`; throws when none matches. */
+  path(dir: string): string;
+}
+
+const packageRoot = path.join(__dirname, '..');
+const REBUILD_HINT =
+  '  Fix: `npm rebuild process-spawner` compiles it (pnpm and bun: allow its build script first); ' +
+  'that needs python3, make and a C++17 compiler (g++ 8 or later).\n' +
+  '  Without it, encodeFrame, FrameDecoder and serve() from process-spawner/worker still work.';
+
 /**
  * `PROCESS_SPAWNER_ADDON` names another build of the same addon (the cmake-js one, say);
- * otherwise `bindings` finds node-gyp's build and lists every path it tried when it cannot.
+ * otherwise node-gyp-build finds node-gyp's build or a prebuilt binary.
  */
 function loadAddon(): NativeAddon {
   const override = process.env['PROCESS_SPAWNER_ADDON'];
-  if (override !== undefined && override !== '') {
-    return require(path.resolve(override)) as NativeAddon;
+  if (override !== undefined && override !== '') return requireAddon(path.resolve(override));
+  let file: string;
+  try {
+    file = (require('node-gyp-build') as NodeGypBuild).path(packageRoot);
+  } catch (cause) {
+    throw new AddonLoadError(
+      "process-spawner's native addon is not built, so it cannot make system calls.\n" +
+        `  Missing: ${path.join(packageRoot, 'build', 'Release', 'process_spawner.node')}, and a prebuilt binary ` +
+        `for ${platformName()} in ${path.join(packageRoot, 'prebuilds')} (${listPrebuilds()}).\n` +
+        '  Why: the install script, which takes a prebuilt binary or compiles one, did not run ' +
+        '(npm --ignore-scripts; pnpm and bun skip build scripts they were not told to trust), ' +
+        'or this platform has no prebuilt binary.\n' +
+        REBUILD_HINT,
+      { cause },
+    );
   }
-  return bindings('process_spawner') as NativeAddon;
+  return requireAddon(file);
 }
 
-export const native: NativeAddon = loadAddon();
+function requireAddon(file: string): NativeAddon {
+  try {
+    return require(file) as NativeAddon;
+  } catch (cause) {
+    const reason = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : String(cause);
+    throw new AddonLoadError(
+      `process-spawner's native addon could not be loaded from ${file}.\n  Why: ${reason}${glibcNote(file)}\n` + REBUILD_HINT,
+      { cause },
+    );
+  }
+}
+
+function platformName(): string {
+  const glibc = glibcRuntime();
+  return `${process.platform}-${process.arch} (${glibc === undefined ? 'not glibc' : `glibc ${glibc}`}, N-API)`;
+}
+
+function listPrebuilds(): string {
+  try {
+    const found = readdirSync(path.join(packageRoot, 'prebuilds'));
+    return found.length === 0 ? 'empty' : `it holds ${found.join(', ')}`;
+  } catch {
+    return 'not there';
+  }
+}
+
+// A prebuilt binary links against the glibc it was built on; package.json records the oldest
+// glibc it runs with. Below that the dlopen error names a symbol version, which this explains.
+function glibcNote(file: string): string {
+  if (!file.includes(`${path.sep}prebuilds${path.sep}`)) return '';
+  const runtime = glibcRuntime();
+  const floor = prebuildGlibcFloor();
+  if (runtime === undefined || floor === undefined || compareVersions(runtime, floor) >= 0) return '';
+  return ` (the prebuilt binary needs glibc ${floor} or later; this system has ${runtime})`;
+}
+
+function glibcRuntime(): string | undefined {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime;
+}
+
+function prebuildGlibcFloor(): string | undefined {
+  try {
+    const manifest = require(path.join(packageRoot, 'package.json')) as { prebuilds?: Record<string, { glibc?: string }> };
+    return manifest.prebuilds?.[`${process.platform}-${process.arch}`]?.glibc;
+  } catch {
+    return undefined;
+  }
+}
+
+function compareVersions(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
+
+let loaded: NativeAddon | undefined;
+
+/**
+ * The addon, loaded by the first property read (`native.spawn(...)`). A failed load is not
+ * remembered: after `npm rebuild` in another shell, the next call loads it.
+ */
+export const native: NativeAddon = new Proxy({} as NativeAddon, {
+  get(_target, property) {
+    loaded ??= loadAddon();
+    return Reflect.get(loaded, property) as unknown;
+  },
+});

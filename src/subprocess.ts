@@ -44,7 +44,21 @@ export interface SubprocessInit {
 /** stdin, stdout, stderr, then a Duplex (socketpair) for each extra slot that is a pipe. */
 export type SubprocessStdio = [Writable | null, Readable | null, Readable | null, ...(Duplex | null)[]];
 
-export class Subprocess extends EventEmitter {
+/**
+ * The events a Subprocess emits, as `child_process.ChildProcess` does. `error` is emitted only
+ * when someone listens (a failed kill(), or a child another part of the process reaped first).
+ */
+export interface SubprocessEventMap {
+  /** Next tick after spawn() returned: the child exists (exec has already succeeded). */
+  spawn: [];
+  /** The child was reaped: its exit code, or the signal that ended it. */
+  exit: [code: number | null, signal: NodeJS.Signals | null];
+  /** After exit, once stdout and stderr have closed too. */
+  close: [code: number | null, signal: NodeJS.Signals | null];
+  error: [error: SpawnError];
+}
+
+export class Subprocess extends EventEmitter<SubprocessEventMap> {
   readonly pid: number;
   readonly spawnfile: string;
   readonly spawnargs: string[];
@@ -271,7 +285,7 @@ export class Subprocess extends EventEmitter {
     this.emit('close', this.exitCode, this.signalCode);
   }
 
-  private emitErrorIfHeard(error: Error): void {
+  private emitErrorIfHeard(error: SpawnError): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }

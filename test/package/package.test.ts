@@ -1,0 +1,191 @@
+// The package as a user gets it: `npm pack`'s file list, then the tarball installed into an
+// empty project, offline (the dependencies come from the npm cache that `npm ci` filled), with
+// install scripts disabled and enabled, used from CommonJS, ES modules and TypeScript.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..', '..');
+const consumerFiles = path.join(__dirname, 'consumer');
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  prebuilds: Record<string, { glibc: string }>;
+};
+const tarballName = `process-spawner-${manifest.version}.tgz`;
+
+// What a user needs, and nothing else: the compiled library, what compiling the addon takes,
+// the prebuilt binaries, the workers for other languages, the docs.
+const ALLOWED = [/^dist\/.+\.(js|d\.ts)$/, /^native\/\w+\.(cc|h)$/, /^prebuilds\/linux-x64\/[\w.-]+\.node$/, /^workers\//, /^docs\/[\w-]+\.md$/];
+const ALLOWED_FILES = ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'CMakeLists.txt', 'scripts/install.js'];
+const REQUIRED = [
+  ...ALLOWED_FILES,
+  'dist/index.js',
+  'dist/index.d.ts',
+  'dist/worker.js',
+  'dist/child_process.js',
+  'dist/cli.js',
+  'workers/echo-worker.mjs',
+  'workers/c/protocol.h',
+  'workers/python/process_spawner_worker.py',
+  'docs/api.md',
+  'docs/how-it-works.md',
+  'docs/protocol.md',
+];
+const PREBUILD = 'prebuilds/linux-x64/process-spawner.glibc.node';
+
+const exec = promisify(execFile);
+// Each install and check runs several npm and node processes, on a machine that may be busy.
+const INSTALL_TIMEOUT_MS = 120_000;
+let scratch: string;
+
+// npm's own variables from an enclosing `npm test` would leak its settings into these installs.
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_')));
+  return { ...env, ...extra };
+}
+
+async function npm(cwd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await exec('npm', args, { cwd, env: cleanEnv(extraEnv), maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+async function packedFiles(cwd: string): Promise<string[]> {
+  const [report] = JSON.parse(await npm(cwd, ['pack', '--dry-run', '--json', '--ignore-scripts'])) as [{ files: { path: string }[] }];
+  return report.files.map((file) => file.path).sort();
+}
+
+/** The files `npm pack` would take, copied into a directory of their own, built there. */
+async function stagePackage(files: string[]): Promise<string> {
+  const stage = path.join(scratch, 'stage');
+  for (const file of files.filter((name) => !name.startsWith('prebuilds/'))) {
+    mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
+    cpSync(path.join(root, file), path.join(stage, file));
+  }
+  symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));
+  return stage;
+}
+
+async function pack(stage: string, destination: string): Promise<string> {
+  mkdirSync(destination);
+  await npm(stage, ['pack', '--ignore-scripts', '--pack-destination', destination]);
+  return path.join(destination, tarballName);
+}
+
+/**
+ * An empty project whose lockfile pins the tarball and the package's dependencies at the
+ * versions and integrities of ours, with their registry addresses, so that `--offline` finds
+ * every one of them in the npm cache without asking the registry for its metadata.
+ */
+async function consumerProject(name: string, tarball: string): Promise<string> {
+  const project = path.join(scratch, name);
+  mkdirSync(project);
+  cpSync(tarball, path.join(project, tarballName));
+  const registry = (await npm(project, ['config', 'get', 'registry'])).trim().replace(/\/$/, '');
+  const ourLock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version: string; resolved?: string }>;
+  };
+  const spec = `file:${tarballName}`;
+  const packages: Record<string, unknown> = {
+    '': { name: 'consumer', dependencies: { 'process-spawner': spec } },
+    'node_modules/process-spawner': { version: manifest.version, resolved: spec, hasInstallScript: true, dependencies: manifest.dependencies },
+  };
+  for (const dependency of Object.keys(manifest.dependencies)) {
+    const entry = ourLock.packages[`node_modules/${dependency}`];
+    if (entry === undefined) throw new Error(`${dependency} is not in package-lock.json`);
+    packages[`node_modules/${dependency}`] = { ...entry, resolved: entry.resolved ?? `${registry}/${dependency}/-/${dependency}-${entry.version}.tgz` };
+  }
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, dependencies: { 'process-spawner': spec } }));
+  writeFileSync(path.join(project, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }));
+  for (const file of ['check.cjs', 'check.mjs']) cpSync(path.join(consumerFiles, file), path.join(project, file));
+  return project;
+}
+
+async function node(project: string, args: string[]): Promise<string> {
+  const { stdout } = await exec(process.execPath, args, { cwd: project, env: cleanEnv() });
+  return stdout;
+}
+
+function newestGlibcSymbol(dynamicSymbols: string): string {
+  const versions = [...dynamicSymbols.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
+  const [major, minor] = versions.sort((a, b) => b[0] - a[0] || b[1] - a[1])[0] ?? [0, 0];
+  return `${major}.${minor}`;
+}
+
+describe('the packed package', () => {
+  let files: string[];
+  let withPrebuild: string;
+  let withoutPrebuild: string;
+  let stage: string;
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'process-spawner-package-'));
+    files = await packedFiles(root);
+    stage = await stagePackage(files);
+    withoutPrebuild = await pack(stage, path.join(scratch, 'without-prebuild'));
+    await npm(stage, ['run', 'prebuilds']);
+    withPrebuild = await pack(stage, path.join(scratch, 'with-prebuild'));
+  }, INSTALL_TIMEOUT_MS);
+
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('holds only what a user needs', async () => {
+    const stray = files.filter((file) => !ALLOWED_FILES.includes(file) && !ALLOWED.some((pattern) => pattern.test(file)));
+    expect(stray).toEqual([]);
+    expect(REQUIRED.filter((file) => !files.includes(file))).toEqual([]);
+    const packed = await packedFiles(stage);
+    expect(packed).toContain(PREBUILD);
+    expect(packed.filter((file) => !file.startsWith('prebuilds/'))).toEqual(files.filter((file) => !file.startsWith('prebuilds/')));
+  });
+
+  it('records the newest glibc its prebuilt binary needs', async () => {
+    const { stdout } = await exec('objdump', ['-T', path.join(stage, PREBUILD)]);
+    expect(newestGlibcSymbol(stdout)).toBe(manifest.prebuilds['linux-x64']?.glibc);
+  });
+
+  it('installs with scripts disabled: everything loads, and the prebuilt binary spawns', async () => {
+    const project = await consumerProject('no-scripts', withPrebuild);
+    await npm(project, ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund']);
+    expect(existsSync(path.join(project, 'node_modules/process-spawner/build'))).toBe(false);
+    expect(await node(project, ['check.cjs'])).toBe('cjs ok\n');
+    expect(await node(project, ['check.mjs'])).toBe('esm ok\n');
+
+    // No prebuilt binary for this platform: the codec and the worker runtime still work, and
+    // the first spawn says what is missing, why, and how to fix it.
+    rmSync(path.join(project, 'node_modules/process-spawner/prebuilds'), { recursive: true });
+    const message = await node(project, ['check.cjs', 'no-addon']);
+    expect(message).toMatch(/Why: the install script, which takes a prebuilt binary or compiles one, did not run/);
+    expect(await node(project, ['check.mjs', 'no-addon'])).toBe('esm ok\n');
+  }, INSTALL_TIMEOUT_MS);
+
+  it('installs with scripts and no compiler when a prebuilt binary matches; its types hold', async () => {
+    const project = await consumerProject('scripts', withPrebuild);
+    await npm(project, ['install', '--offline', '--no-audit', '--no-fund'], { CXX: 'no-such-cxx', CC: 'no-such-cc' });
+    expect(existsSync(path.join(project, 'node_modules/process-spawner/build'))).toBe(false);
+    expect(await node(project, ['check.cjs'])).toBe('cjs ok\n');
+    expect(await node(project, ['check.mjs'])).toBe('esm ok\n');
+
+    for (const file of ['consumer.mts', 'consumer.cts']) cpSync(path.join(consumerFiles, file), path.join(project, file));
+    const tsconfig = JSON.parse(readFileSync(path.join(consumerFiles, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
+    tsconfig.compilerOptions['typeRoots'] = [path.join(root, 'node_modules', '@types')];
+    writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    await expect(exec(process.execPath, [tsc, '-p', project], { cwd: project })).resolves.toMatchObject({ stdout: '' });
+  }, INSTALL_TIMEOUT_MS);
+
+  it('compiles when no prebuilt binary matches, and says what it needs when that fails', async () => {
+    const project = await consumerProject('compile', withoutPrebuild);
+    const failure = await npm(project, ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
+      CXX: 'no-such-cxx',
+      CC: 'no-such-cc',
+    }).then(
+      () => null,
+      (error: { stderr: string; stdout: string }) => `${error.stdout}${error.stderr}`,
+    );
+    expect(failure).toMatch(/there is no prebuilt binary for linux-x64 \(glibc\); compiling the addon from source/);
+    expect(failure).toMatch(/compiling the native addon failed.*\n.*python3, make and a C\+\+17 compiler/);
+  }, INSTALL_TIMEOUT_MS);
+});
