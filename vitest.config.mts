@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// The files whose tests spawn through the core; they run a second time with the vfork method
-// as the default (PROCESS_SPAWNER_SPAWN_METHOD reaches fixtures and grandchildren too).
+// The files whose tests spawn through the core; they run a second time with
+// the plain fork as the default (PROCESS_SPAWNER_SPAWN_METHOD reaches fixtures and grandchildren too).
 const SPAWN_TESTS = [
   'test/spawn.test.ts',
   'test/subprocess.test.ts',
@@ -21,10 +21,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
-      { extends: true, test: { name: 'fork', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'vfork', include: ['test/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'vfork', include: SPAWN_TESTS, env: { PROCESS_SPAWNER_SPAWN_METHOD: 'vfork' } },
+        test: { name: 'fork', include: SPAWN_TESTS, env: { PROCESS_SPAWNER_SPAWN_METHOD: 'fork' } },
       },
     ],
   },

@@ -10,8 +10,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace ps {
 
 namespace {
@@ -23,28 +21,36 @@ const char* const kChildStepNames[] = {
 
 [[noreturn]] void report_and_exit(const ChildPlan* plan, ChildStep step, int error) {
   ChildReport report{error, step};
-  ssize_t written;
+  long written;
   do {
-    written = write(plan->error_fd, &report, sizeof report);
+    // Raw write: glibc's write() is a cancellation point that touches the thread's cancellation
+    // state, which under CLONE_VM is the suspended parent thread's.
+    written = syscall(SYS_write, plan->error_fd, &report, sizeof report);
   } while (written < 0 && errno == EINTR);
   // If the write failed there is nobody to tell; the exit status still says what kind of failure.
-  _exit(error == ENOENT || error == ENOTDIR ? 127 : 126);
+  syscall(SYS_exit_group, error == ENOENT || error == ENOTDIR ? 127 : 126);
+  __builtin_unreachable();
 }
 
 // Node installs handlers and ignores SIGPIPE. exec resets handlers but keeps SIG_IGN, and a
-// handler could run in this child if a signal lands before exec, so dispositions go back to
-// SIG_DFL while all signals are still blocked. Real-time signals above 31 belong to glibc.
+// handler could run in this child (on the parent's memory, under CLONE_VM) if a signal lands
+// before exec, so every disposition up to _NSIG - 1 goes back to SIG_DFL while all signals are
+// still blocked. Real-time signals 34 and up can carry anyone's handler; only 32 and 33 are
+// glibc's own, and its sigaction refuses them (EINVAL), so they are skipped.
 // With restoreSignals off, ignored signals stay ignored; handlers are reset all the same.
 int reset_signal_dispositions(bool reset_ignored) {
   static const struct sigaction kDefault = {};  // sa_handler == SIG_DFL, empty mask, no flags
-  for (int sig = 1; sig < 32; sig++) {
+  for (int sig = 1; sig < _NSIG; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     if (!reset_ignored) {
       struct sigaction current;
-      if (sigaction(sig, nullptr, &current) != 0) return errno;
+      if (sigaction(sig, nullptr, &current) != 0) {
+        if (errno == EINVAL) continue;  // 32 and 33: glibc's own, never anyone's handler
+        return errno;
+      }
       if (current.sa_handler == SIG_IGN || current.sa_handler == SIG_DFL) continue;
     }
-    if (sigaction(sig, &kDefault, nullptr) != 0) return errno;
+    if (sigaction(sig, &kDefault, nullptr) != 0 && errno != EINVAL) return errno;
   }
   return 0;
 }
@@ -105,7 +111,8 @@ int parse_fd_name(const char* name) {
 // Fallback for kernels before close_range (5.9): the fds that are really open, read from
 // /proc/self/fd with raw getdents64 (opendir would malloc), as CPython does.
 int close_fds_listed_in_proc(int first, int keep) {
-  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir = static_cast<int>(
+      syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir < 0) return errno;
   alignas(8) char buffer[2048];
   for (;;) {
@@ -117,11 +124,11 @@ int close_fds_listed_in_proc(int first, int keep) {
       unsigned short record_length;
       __builtin_memcpy(&record_length, entry + 16, sizeof record_length);
       int fd = parse_fd_name(entry + 19);
-      if (fd >= first && fd != keep && fd != dir) close(fd);
+      if (fd >= first && fd != keep && fd != dir) syscall(SYS_close, fd);
       offset += record_length;
     }
   }
-  close(dir);
+  syscall(SYS_close, dir);
   return 0;
 }
 
@@ -131,7 +138,7 @@ int close_fds_up_to_limit(int first, int keep) {
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return errno;
   const rlim_t last = limit.rlim_cur == RLIM_INFINITY ? 65536 : limit.rlim_cur;
   for (rlim_t fd = static_cast<rlim_t>(first); fd < last; fd++) {
-    if (static_cast<int>(fd) != keep) close(static_cast<int>(fd));
+    if (static_cast<int>(fd) != keep) syscall(SYS_close, static_cast<int>(fd));
   }
   return 0;
 }
@@ -188,7 +195,7 @@ int set_parent_death_signal(const ChildPlan* plan) {
 // reported if nothing else works, any other error stops the search. Unlike glibc, ENOEXEC is
 // reported rather than retried through /bin/sh, so a file without a #! line is an error.
 int exec_first_candidate(const ChildPlan* plan) {
-  char* const* envp = plan->envp != nullptr ? plan->envp : environ;
+  char* const* envp = plan->envp;
   bool saw_eacces = false;
   int last_error = ENOENT;
   for (const char* const* path = plan->exec_paths; *path != nullptr; path++) {

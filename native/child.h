@@ -1,14 +1,21 @@
-// The child's side of a spawn: what runs between fork() and exec.
+// The child's side of a spawn: what runs between clone/fork and exec.
 //
-// Async-signal-safety rule: Node is multi-threaded, and fork() copies only the calling thread.
-// Any lock another thread held (malloc's, stdio's, V8's) stays locked forever in the child.
-// So everything the child reads is prepared by the parent before fork (ChildPlan), and the child
-// calls only async-signal-safe functions: sigaction, sigprocmask, fcntl, dup2, close, chdir,
-// umask, setsid, setpgid, setrlimit, prctl, getppid, kill, open, execve, write, _exit, and raw
-// syscall()s. No malloc or new, no std::string, no printf or strerror, no exceptions, no N-API.
+// The rule for everything in this file. By default the child is a clone(CLONE_VM | CLONE_VFORK):
+// it runs in the parent's memory while the parent thread is suspended. So, between clone and
+// exec, the child:
+//  - reads only what the parent built before the clone (ChildPlan: argv, an explicit envp,
+//    paths, the fd plan), and never the live `environ`, which another thread may be changing;
+//  - writes nothing but its own stack, errno (the suspended thread's) and the plan's fd numbers;
+//  - calls only async-signal-safe functions and raw syscall()s: no malloc or new, no std::string,
+//    no printf or strerror, no exceptions, no N-API, and none of glibc's cancellable wrappers
+//    (write, open, close touch the thread's cancellation state): those are raw syscalls here;
+//  - never enters the dynamic linker: the addon is linked -z now, so every symbol is bound at load;
+//  - resets every signal handler, up to _NSIG - 1, before it unblocks signals.
+// Under fork() the same path runs in a copy of one thread, where locks held by other threads stay
+// locked forever: the same rule keeps it safe there too.
 // Credentials are changed with raw syscalls, not glibc's setuid(): glibc broadcasts those to
-// every thread it knows of, under a lock, and in the child those threads (and the lock's owner)
-// do not exist.
+// every thread it knows of, under a lock, and in the child those threads do not exist. Spawns
+// that change credentials use fork, never the shared-memory clone (see spawn.cc).
 #ifndef PROCESS_SPAWNER_CHILD_H_
 #define PROCESS_SPAWNER_CHILD_H_
 
@@ -77,7 +84,7 @@ struct ChildCredentials {
 struct ChildPlan {
   const char* const* exec_paths;  // candidate paths, nullptr-terminated, tried in order
   char* const* argv;              // nullptr-terminated
-  char* const* envp;              // nullptr-terminated, or nullptr to pass the current environ
+  char* const* envp;              // nullptr-terminated, always built by the parent
   const char* cwd;                // nullptr: stay in the parent's working directory
   ChildSlot* slots;
   int slot_count;

@@ -200,6 +200,7 @@ Napi::Object outcome_to_js(Napi::Env env, const SpawnOutcome& outcome) {
     return object;
   }
   object.Set("pid", outcome.pid);
+  object.Set("spawnMethod", outcome.method);
   if (outcome.child_errno != 0) {
     object.Set("errno", outcome.child_errno);
     object.Set("childStep", child_step_name(outcome.child_step));

@@ -8,15 +8,19 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <new>
 
 #include "child.h"
 #include "fd.h"
+
+extern char** environ;
 
 namespace ps {
 
@@ -119,26 +123,67 @@ pid_t fork_without_atfork_handlers() {
 // The vfork method: clone(CLONE_VM | CLONE_VFORK) as glibc's posix_spawn does. The child runs
 // in our memory, on a stack of its own, while this thread waits for its exec or _exit; nothing
 // is copied, so its cost does not grow with the parent's memory. The child path is the same
-// async-signal-safe one; it writes only to its own stack, to errno (this thread's, which is
-// suspended) and to the plan's fd numbers. One stack per thread is enough: the thread is
+// async-signal-safe one (see child.h); it writes only to its own stack, to errno (this thread's,
+// which is suspended) and to the plan's fd numbers. One stack per thread is enough: the thread is
 // suspended for as long as the child uses it.
+//
+// 64 KiB: the deepest path is the /proc/self/fd fallback of closeFds, with a 2 KiB getdents
+// buffer, a few frames of under 200 bytes each, and the kernel's signal frame is never pushed
+// (every signal is blocked until just before exec, and every handler is SIG_DFL by then).
+// Below it sits a PROT_NONE guard page, so an overflow faults in the child instead of writing
+// over the parent's heap.
 constexpr size_t kVforkStackSize = 64 * 1024;
+
+class VforkStack {
+ public:
+  ~VforkStack() {
+    if (mapping_ != nullptr) munmap(mapping_, size_);
+  }
+  // The 16-byte aligned top of the stack, or nullptr with errno set.
+  void* top() {
+    if (mapping_ == nullptr && !map()) return nullptr;
+    uintptr_t end = reinterpret_cast<uintptr_t>(mapping_) + size_;
+    return reinterpret_cast<void*>(end & ~uintptr_t{15});
+  }
+
+ private:
+  bool map() {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_ = kVforkStackSize + page;
+    void* mapping = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED) return false;
+    // Stacks grow down on every architecture Linux runs Node on: the guard is the lowest page.
+    if (mprotect(mapping, page, PROT_NONE) != 0) {
+      int error = errno;
+      munmap(mapping, size_);
+      errno = error;
+      return false;
+    }
+    mapping_ = mapping;
+    return true;
+  }
+  void* mapping_ = nullptr;
+  size_t size_ = 0;
+};
 
 int run_child_on_stack(void* plan) {
   run_child(static_cast<ChildPlan*>(plan));
 }
 
 pid_t vfork_child(ChildPlan* plan) {
-  thread_local std::unique_ptr<char[]> stack;
-  if (!stack) stack.reset(new (std::nothrow) char[kVforkStackSize]);
-  if (!stack) {
-    errno = ENOMEM;
-    return -1;
-  }
-  // Stacks grow down on every architecture Linux runs Node on; keep the top 16-byte aligned.
-  uintptr_t top = reinterpret_cast<uintptr_t>(stack.get() + kVforkStackSize) & ~uintptr_t{15};
-  return clone(run_child_on_stack, reinterpret_cast<void*>(top), CLONE_VM | CLONE_VFORK | SIGCHLD,
-               plan);
+  thread_local VforkStack stack;
+  void* top = stack.top();
+  if (top == nullptr) return -1;
+  return clone(run_child_on_stack, top, CLONE_VM | CLONE_VFORK | SIGCHLD, plan);
+}
+
+// A seccomp sandbox or an emulator may refuse a clone that shares memory. Once it has, every
+// later spawn of the process forks, without asking again.
+std::atomic<bool> g_vfork_refused{false};
+
+bool is_refused_clone(int error) {
+  return error == EINVAL || error == ENOSYS || error == EPERM;
 }
 
 // Blocks every signal in this thread around fork, so that no handler of Node's runs in the child
@@ -150,14 +195,18 @@ pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask, bool use_vfo
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   if (inherit_mask) plan->exec_mask = previous;
-  pid_t pid;
-  if (use_vfork) {
+  pid_t pid = -1;
+  int fork_errno = 0;
+  if (use_vfork && !g_vfork_refused.load()) {
     pid = vfork_child(plan);
-  } else {
+    fork_errno = errno;
+    if (pid < 0 && is_refused_clone(fork_errno)) g_vfork_refused.store(true);
+  }
+  if (!use_vfork || g_vfork_refused.load()) {
     pid = fork_without_atfork_handlers();
     if (pid == 0) run_child(plan);
+    fork_errno = errno;
   }
-  int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return pid < 0 ? -fork_errno : pid;
 }
@@ -169,6 +218,19 @@ void collect_exec_result(pid_t pid, UniqueFd* error_read, SpawnOutcome* outcome)
   ssize_t n = read_fully(error_read->get(), &report, sizeof report);
   error_read->reset();
   if (n == 0) return;
+  if (n < 0) {
+    // We cannot tell whether the program is running. Waiting for it would block this thread
+    // for as long as it runs, so it is killed and reaped, and the spawn fails.
+    kill(pid, SIGKILL);
+    pid_t reaped;
+    do {
+      reaped = wait4(pid, &outcome->wait_status, 0, &outcome->rusage);
+    } while (reaped < 0 && errno == EINTR);
+    *outcome = SpawnOutcome{};
+    outcome->parent_errno = static_cast<int>(-n);
+    outcome->parent_syscall = "read";
+    return;
+  }
   outcome->child_errno = n == static_cast<ssize_t>(sizeof report) ? report.error : EIO;
   outcome->child_step = n == static_cast<ssize_t>(sizeof report) ? report.step : 0;
   pid_t reaped;
@@ -183,7 +245,7 @@ ChildPlan child_plan(const SpawnRequest& request, SpawnFds* fds, std::vector<Chi
   ChildPlan plan{};
   plan.exec_paths = exec_paths.data();
   plan.argv = argv.data();
-  plan.envp = request.inherit_environ ? nullptr : envp.data();
+  plan.envp = envp.data();
   plan.cwd = request.has_cwd ? request.cwd.c_str() : nullptr;
   plan.slots = slots->data();
   plan.slot_count = static_cast<int>(slots->size());
@@ -233,17 +295,28 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
     return parent_failure("pipe2", error);
   }
 
-  std::vector<std::string> no_strings;
+  // The child never reads the live environ, which another thread may be changing under it: a
+  // caller that asks for the inherited environment gets a copy made here, as Go does.
+  std::vector<std::string> inherited;
+  if (request.inherit_environ) {
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; entry++) inherited.emplace_back(*entry);
+  }
   std::vector<char*> exec_paths = c_string_array(request.exec_paths);
   std::vector<char*> argv = c_string_array(request.argv);
-  std::vector<char*> envp = c_string_array(request.inherit_environ ? no_strings : request.envp);
+  std::vector<char*> envp = c_string_array(request.inherit_environ ? inherited : request.envp);
   std::vector<ChildResourceLimit> rlimits;
   for (const auto& [resource, limit] : request.rlimits) rlimits.push_back({resource, limit});
   ChildPlan plan = child_plan(request, &fds, &slots, exec_paths, argv, envp, rlimits);
 
   const bool inherit_mask = !request.has_signal_mask && !request.restore_signals;
-  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask, request.use_vfork);
-  if (pid < 0) return parent_failure(request.use_vfork ? "clone" : "fork", -pid);
+  // setuid/setgid/setgroups in a child that shares our memory would make the kernel mark that
+  // memory non-dumpable: this process would lose core dumps and same-uid ptrace. CPython, Rust
+  // and libuv fork in that case, and so do we.
+  const bool changes_credentials = request.set_uid || request.set_gid || request.set_groups;
+  const bool use_vfork = request.use_vfork && !changes_credentials;
+  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask, use_vfork);
+  const bool vforked = use_vfork && !g_vfork_refused.load();
+  if (pid < 0) return parent_failure(vforked ? "clone" : "fork", -pid);
 
   // Only the child may hold these now: our copies would keep its pipes open forever.
   fds.child_ends.clear();
@@ -252,8 +325,9 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
 
   SpawnOutcome outcome;
   outcome.pid = pid;
+  outcome.method = vforked ? "vfork" : "fork";
   collect_exec_result(pid, &fds.error_read, &outcome);
-  if (outcome.child_errno != 0) return outcome;  // fds' destructor closes our pipe ends
+  if (outcome.child_errno != 0 || outcome.parent_errno != 0) return outcome;  // fds' destructor closes our pipe ends
   outcome.parent_fds.reserve(fds.parent_ends.size());
   for (UniqueFd& end : fds.parent_ends) outcome.parent_fds.push_back(end.release());
   return outcome;

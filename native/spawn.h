@@ -49,7 +49,9 @@ struct SpawnRequest {
   bool set_uid = false;
   uid_t uid = 0;
   int parent_death_signal = 0;
-  bool use_vfork = false;  // clone(CLONE_VM | CLONE_VFORK) instead of fork
+  // clone(CLONE_VM | CLONE_VFORK) instead of fork; fork all the same when credentials change or
+  // the kernel has refused the shared-memory clone before.
+  bool use_vfork = false;
 };
 
 // What happened. Exactly one of three cases:
@@ -62,6 +64,7 @@ struct SpawnOutcome {
   std::vector<int> parent_fds;
   int parent_errno = 0;
   const char* parent_syscall = nullptr;
+  const char* method = "fork";  // how the child was made: "vfork" (shared memory) or "fork"
   int child_errno = 0;
   int child_step = 0;
   int wait_status = 0;

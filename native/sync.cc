@@ -137,7 +137,7 @@ class SyncLoop {
     }
     if (escalate_at_ != kNever && now >= escalate_at_) {
       escalate_at_ = kNever;
-      if (!child_done()) kill_unreaped_child(pid_, SIGKILL);
+      if (!child_done()) signal_child(pid_, pidfd_.get(), SIGKILL);
     }
     if (drain_until_ == kNever && outcome_->end != SyncEnd::kNone && child_done() &&
         limits_.drain_after_kill_ms >= 0) {
@@ -228,10 +228,10 @@ class SyncLoop {
     outcome_->end = why;
     outcome_->end_slot = slot;
     if (!child_done()) {
-      if (int error = kill_unreaped_child(pid_, limits_.kill_signal)) {
+      if (int error = signal_child(pid_, pidfd_.get(), limits_.kill_signal)) {
         if (error != ESRCH) {
           fail_io("kill", error);
-          kill_unreaped_child(pid_, SIGKILL);
+          signal_child(pid_, pidfd_.get(), SIGKILL);
         }
       }
       if (limits_.kill_grace_ms >= 0) escalate_at_ = now + limits_.kill_grace_ms;

@@ -46,6 +46,8 @@ export interface NativeSpawnRequest extends NativeProcessSettings {
 export interface NativeSpawned {
   pid: number;
   fds: number[];
+  /** How the child was made: 'fork' after a refused clone or when credentials change. */
+  spawnMethod: 'fork' | 'vfork';
   handlerReinstalled: boolean;
 }
 

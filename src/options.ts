@@ -35,10 +35,13 @@ export interface SpawnOptions extends ProcessSettings {
   /** Run `[file, ...args].join(' ')` with `/bin/sh -c` (true) or with the shell at this path. */
   shell?: boolean | string;
   /**
-   * 'fork' (default): the textbook fork, whose cost grows with the parent's Buffers and native
-   * memory (page tables are copied). 'vfork': clone(CLONE_VM | CLONE_VFORK) on a stack of its
-   * own, as glibc's posix_spawn, constant cost: pick it when the parent holds a lot of memory or
-   * spawns very often. The child path and every option are the same.
+   * 'vfork' (default): clone(CLONE_VM | CLONE_VFORK) on a stack of its own, as glibc's
+   * posix_spawn, CPython and Go do: the child shares our memory until it execs, so the cost does
+   * not grow with the parent's Buffers and native memory. 'fork': the textbook fork, which copies
+   * the page tables (what a course wants to see under strace). Fork is used all the same when
+   * uid, gid or groups are set (a shared-memory child that changes credentials would make this
+   * process non-dumpable) and after the kernel has refused the shared-memory clone (a seccomp
+   * sandbox, an emulator). The child path and every option are the same.
    */
   spawnMethod?: SpawnMethod;
 }
@@ -103,9 +106,9 @@ function withShell(file: string, args: string[], shell: unknown): { file: string
   return { file: shell === true ? '/bin/sh' : shell, args: ['-c', [file, ...args].join(' ')] };
 }
 
-// PROCESS_SPAWNER_SPAWN_METHOD=vfork changes the default for a whole process tree, to run an
+// PROCESS_SPAWNER_SPAWN_METHOD=fork changes the default for a whole process tree, to run an
 // application (or this project's test suite) under the other method without editing it.
-const DEFAULT_SPAWN_METHOD: SpawnMethod = process.env['PROCESS_SPAWNER_SPAWN_METHOD'] === 'vfork' ? 'vfork' : 'fork';
+const DEFAULT_SPAWN_METHOD: SpawnMethod = process.env['PROCESS_SPAWNER_SPAWN_METHOD'] === 'fork' ? 'fork' : 'vfork';
 
 function validateSpawnMethod(method: unknown): SpawnMethod {
   if (method === undefined) return DEFAULT_SPAWN_METHOD;

@@ -1,5 +1,6 @@
 // spawn(): validate, fork and exec through the addon, and wrap the result in a Subprocess.
 import { performance } from 'node:perf_hooks';
+import { debuglog } from 'node:util';
 import { native, type NativeChildFailure, type NativeSpawnOutcome } from './native';
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './options';
 import { reaper } from './reaper';
@@ -22,6 +23,7 @@ export function spawn(
   if (outcome.handlerReinstalled) reaper.scheduleSweep();
   if (!('fds' in outcome)) throw spawnErrorFrom(outcome, plan);
   for (const stream of plan.sharedStreams) stopReadingForChild(stream);
+  if (plan.request.vfork && outcome.spawnMethod === 'fork') noteForkFallback(plan);
   return new Subprocess({
     pid: outcome.pid,
     file: plan.file,
@@ -30,6 +32,16 @@ export function spawn(
     group: plan.group,
     startedAt,
   });
+}
+
+// NODE_DEBUG=process-spawner shows when a vfork-method spawn forked instead: the credentials
+// change, or the kernel refused the shared-memory clone (once refused, every later spawn forks).
+const debug = debuglog('process-spawner');
+
+function noteForkFallback(plan: SpawnPlan): void {
+  const { uid, gid, groups } = plan.request;
+  const changesCredentials = uid >= 0 || gid >= 0 || groups !== null;
+  debug('spawn %s: forked instead of vfork (%s)', plan.file, changesCredentials ? 'uid/gid/groups set' : 'clone(CLONE_VM|CLONE_VFORK) refused');
 }
 
 export function spawnErrorFrom(outcome: Exclude<NativeSpawnOutcome, { fds: number[] }>, plan: SpawnPlan): SpawnError {

@@ -240,7 +240,7 @@ describe('parent-side failures', () => {
       const { stdout, exit } = await finish(child);
       expect(exit.exitCode).toBe(0);
       // The vfork method makes its child with clone(CLONE_VM | CLONE_VFORK), and says so.
-      const syscall = process.env['PROCESS_SPAWNER_SPAWN_METHOD'] === 'vfork' ? 'clone' : 'fork';
+      const syscall = process.env['PROCESS_SPAWNER_SPAWN_METHOD'] === 'fork' ? 'fork' : 'clone';
       expect(JSON.parse(stdout)).toEqual({ message: `${syscall} EAGAIN`, code: 'EAGAIN', syscall, errno: -11, fdsKept: 0 });
     }));
 

@@ -164,7 +164,7 @@ function straceArguments(scenario: Scenario, pid: number, traceFile: string): st
   const pathFilter = scenario.tracePath === undefined ? [] : ['-P', scenario.tracePath];
   const follow = scenario.traceChildren === true ? ['-f'] : [];
   // The calls injected into, plus the pipes and forks around them, for the checks.
-  const traced = `trace=${[syscalls, 'pipe2,clone,clone3,execve,read,write,wait4'].filter(Boolean).join(',')}`;
+  const traced = `trace=${[syscalls, 'pipe2,clone,clone3,execve,read,write,wait4,waitid,pidfd_open'].filter(Boolean).join(',')}`;
   return [...follow, '-qq', '-o', traceFile, '-e', traced, ...injections, ...pathFilter, '-p', String(pid)];
 }
 

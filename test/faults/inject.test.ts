@@ -179,12 +179,14 @@ const ROWS: FaultRow[] = [
     },
   },
   {
-    name: 'wait4 EINTR in the reaper: retried, the exit is still seen',
-    scenario: { file: '/bin/true', options: { stdio: 'ignore' }, inject: [{ syscall: 'wait4', error: 'EINTR', when: '1' }] },
-    injected: 'wait4',
+    // The reaper waits through the child's pidfd (waitid(P_PIDFD)); the first waitid of the spawn
+    // is the WNOWAIT look that the pid is still ours before the pidfd is trusted, the next the reap.
+    name: 'waitid EINTR in the reaper: retried, the exit is still seen',
+    scenario: { file: '/bin/true', options: { stdio: 'ignore' }, inject: [{ syscall: 'waitid', error: 'EINTR', when: '2' }] },
+    injected: 'waitid',
     check: (result) => {
       expectRan(result);
-      expect(result.injected[0]?.args).toMatch(new RegExp(`^${result.outcome.pid}, .*WNOHANG`));
+      expect(result.injected[0]?.args).toMatch(/^P_PIDFD, \d+, .*WNOHANG/);
     },
   },
   {
@@ -241,6 +243,24 @@ const ROWS: FaultRow[] = [
     check: (result) => {
       expect(result.outcome.stdinError).toEqual({ code: 'ERR_STREAM_DESTROYED' });
       expect(result.outcome).toMatchObject({ exitCode: 0, signal: null });
+    },
+  },
+  {
+    // Last: once the shared-memory clone is refused, the process forks for good. Under the vfork
+    // method the refused clone(CLONE_VM|CLONE_VFORK) is retried as a plain fork, and the spawn
+    // works; under the fork method there is nothing to fall back to.
+    name: 'clone EPERM (a sandbox refusing the clone): vfork falls back to fork, fork reports it',
+    scenario: { file: '/bin/true', options: { stdio: 'ignore' }, inject: [{ syscall: 'clone', error: 'EPERM', when: '1' }] },
+    injected: 'clone',
+    check: (result, method) => {
+      if (method === 'fork') {
+        expectError(result, { code: 'EPERM', syscall: 'fork' });
+        return;
+      }
+      expectRan(result);
+      const clones = result.trace.filter((entry) => entry.name === 'clone');
+      expect(clones[0]?.args).toMatch(/CLONE_VM\|CLONE_VFORK/);
+      expect(clones[1]?.args).not.toMatch(/CLONE_VM/);
     },
   },
 ];

@@ -27,6 +27,8 @@ const STRACE = findExecutable('strace');
 const STRACE_MISSING = 'strace is not installed (.ci/run installs it from Debian packages)';
 // The PATH the traced Node process searches: a missing directory first, so the failure path shows
 // one execve per candidate.
+// Signals 1-64 less SIGKILL, SIGSTOP, and 32 and 33, which glibc keeps for itself.
+const RESET_COUNT = 64 - 4;
 const TRACED_PATH = '/nonexistent-process-spawner-dir:/usr/bin:/bin';
 
 // What must never happen between fork and exec: memory allocation (brk/mmap), locks (futex), or
@@ -117,10 +119,12 @@ function expectCleanChild(child: TraceEntry[], pipes: ReturnType<typeof spawnPip
   expect(forbidden.map(summary), 'allocation, locks or fd creation between fork and exec').toEqual([]);
 
   const resets = child.filter((entry) => entry.name === 'rt_sigaction');
-  expect(resets, 'one reset per signal 1-31 except SIGKILL and SIGSTOP').toHaveLength(29);
+  expect(resets, 'one reset per signal 1-64 except SIGKILL, SIGSTOP and glibc’s 32 and 33').toHaveLength(RESET_COUNT);
   const signals = resets.map((entry) => entry.args.split(',')[0]);
-  expect(new Set(signals).size).toBe(29);
+  expect(new Set(signals).size).toBe(RESET_COUNT);
   expect(signals).toEqual(expect.arrayContaining(['SIGPIPE', 'SIGCHLD', 'SIGINT', 'SIGTERM', 'SIGXFSZ']));
+  // The real-time signals too: anyone in the process may have a handler on SIGRTMIN+n.
+  expect(signals).toEqual(expect.arrayContaining(['SIGRT_2', 'SIGRT_32']));
   expect(signals).not.toContain('SIGKILL');
   expect(signals).not.toContain('SIGSTOP');
   for (const reset of resets) {
@@ -177,7 +181,7 @@ describe('one spawn under strace -f', () => {
     const beforeExec = traced.child.slice(0, execAt + 1);
     expect(beforeExec.map((entry) => entry.name)).toEqual([
       'set_robust_list',
-      ...Array<string>(29).fill('rt_sigaction'),
+      ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
       'dup2', 'dup2', 'dup2',
       'close_range', 'close_range',
       'rt_sigprocmask',
@@ -194,23 +198,25 @@ describe('one spawn under strace -f', () => {
     expect(exec.result).toBe('0');
     expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
 
-    // The reap: wait4 on exactly that pid, non-blocking (woken by SIGCHLD), with its rusage. A
-    // sweep may look before the child has exited (the 50 ms check sweeps when it had to put the
-    // handler back): such a wait4 returns 0. Exactly one returns the pid, and it is the last.
-    const reaps = traced.afterFork.filter((entry) => entry.name === 'wait4');
+    // The reap. Right after the spawn the parent holds a pidfd for the child (pidfd_open, after a
+    // waitid(WNOWAIT) look that the pid is still our unreaped child), and reaps through it:
+    // waitid(P_PIDFD, WNOHANG), woken by SIGCHLD, with the child's rusage. A pidfd cannot name
+    // a recycled pid. A sweep may look before the child has exited: such a waitid returns 0
+    // with an empty siginfo. Exactly one reports the exit, and it is the last.
+    const pidfdOpen = traced.afterFork.find((entry) => entry.name === 'pidfd_open');
+    expect(pidfdOpen && firstArgument(pidfdOpen)).toBe(traced.childPid);
+    const pidfd = returned(pidfdOpen as TraceEntry);
+    const reaps = traced.afterFork.filter((entry) => entry.name === 'waitid' && entry.args.startsWith('P_PIDFD'));
     expect(reaps.length).toBeGreaterThanOrEqual(1);
-    for (const wait of reaps) {
-      expect(firstArgument(wait)).toBe(traced.childPid);
-      expect(wait.args).toMatch(/, WNOHANG, /);
-    }
-    expect(reaps.slice(0, -1).map((wait) => wait.result)).toEqual(reaps.slice(0, -1).map(() => '0'));
+    for (const wait of reaps) expect(wait.args).toMatch(new RegExp(`^P_PIDFD, ${pidfd}, .*WNOHANG\\|WEXITED`));
     const reap = reaps[reaps.length - 1] as TraceEntry;
-    expect(reap.args).toMatch(/^\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], WNOHANG, \{ru_utime=/);
-    expect(returned(reap)).toBe(traced.childPid);
+    expect(reap.args).toMatch(new RegExp(`si_code=CLD_EXITED, si_pid=${traced.childPid}, .*si_status=0, .*\\{ru_utime=`));
 
     // Never waitpid(-1) or a process group: other libraries' children are not ours to reap.
     const waits = traced.everyParentThread.filter((entry) => /^wait4$|^waitid$|^waitpid$/.test(entry.name));
-    expect(waits.map(summary).filter((text) => !text.startsWith(`wait4(${traced.childPid}, `))).toEqual([]);
+    const ours = (entry: TraceEntry) =>
+      entry.args.startsWith(`P_PID, ${traced.childPid}, `) || entry.args.startsWith(`P_PIDFD, ${pidfd}, `);
+    expect(waits.filter((entry) => !ours(entry)).map(summary)).toEqual([]);
   });
 
   it('shows, for a missing program, one failed execve per PATH entry, the 8-byte report and exit 127', async (context) => {
@@ -224,7 +230,7 @@ describe('one spawn under strace -f', () => {
     const candidates = TRACED_PATH.split(':').map((directory) => `${directory}/no-such-program-xyz`);
     expect(child.map((entry) => entry.name)).toEqual([
       'set_robust_list',
-      ...Array<string>(29).fill('rt_sigaction'),
+      ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
       'dup2', 'dup2', 'dup2',
       'close_range', 'close_range',
       'rt_sigprocmask',
@@ -274,7 +280,7 @@ describe('one spawn under strace -f', () => {
     // No set_robust_list: that is glibc's _Fork. The rest is the fork method's child path.
     const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
     expect(traced.child.slice(0, execAt + 1).map((entry) => entry.name)).toEqual([
-      ...Array<string>(29).fill('rt_sigaction'),
+      ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
       'dup2', 'dup2', 'dup2',
       'close_range', 'close_range',
       'rt_sigprocmask',
