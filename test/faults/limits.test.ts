@@ -53,7 +53,11 @@ describe('real resource limits', () => {
   it.skipIf(SETPRIV === null || !IS_ROOT)('RLIMIT_NPROC for an unprivileged uid: fork/clone EAGAIN, then recovers', () =>
     expectNoLeaks(async () => {
       const results = await driverResults(SETPRIV as string, [
-        '--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, DRIVER, 'nproc',
+        '--reuid', NOBODY, '--regid', NOBODY, '--clear-groups',
+        // The checkout may sit in a 0700 directory (mktemp -d): keep only the right to read it.
+        // CAP_DAC_READ_SEARCH does not lift RLIMIT_NPROC (CAP_SYS_RESOURCE and CAP_SYS_ADMIN do).
+        '--inh-caps', '+dac_read_search', '--ambient-caps', '+dac_read_search',
+        process.execPath, DRIVER, 'nproc',
       ]);
       for (const result of results) {
         // The driver leaves room for three more tasks of its uid.
