@@ -107,7 +107,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   // reaped; through its pidfd where the kernel has them.
   Napi::Value Kill(const Napi::CallbackInfo& info) {
     int32_t pid, signal;
-    if (!id_and_signal(info, "kill expects (pid, signal)", &pid, &signal)) return info.Env().Undefined();
+    if (!two_int32s(info, "kill expects (pid, signal)", &pid, &signal)) return info.Env().Undefined();
     auto child = unreaped_.find(pid);
     if (child == unreaped_.end()) return Napi::Number::New(info.Env(), ESRCH);
     return Napi::Number::New(info.Env(), signal_child(pid, child->second, signal));
@@ -116,7 +116,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   // killProcessGroup(pgid, signal) -> 0 or an errno value: kill(-pgid, signal).
   Napi::Value KillProcessGroup(const Napi::CallbackInfo& info) {
     int32_t pgid, signal;
-    if (!id_and_signal(info, "killProcessGroup expects (pgid, signal)", &pgid, &signal)) {
+    if (!two_int32s(info, "killProcessGroup expects (pgid, signal)", &pgid, &signal)) {
       return info.Env().Undefined();
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), ESRCH);  // never "all", never init's
@@ -127,7 +127,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   // is in use again, which proves the group emptied (see sigchld.h).
   Napi::Value KillGroupOfReapedLeader(const Napi::CallbackInfo& info) {
     int32_t pgid, signal;
-    if (!id_and_signal(info, "killGroupOfReapedLeader expects (pgid, signal)", &pgid, &signal)) {
+    if (!two_int32s(info, "killGroupOfReapedLeader expects (pgid, signal)", &pgid, &signal)) {
       return info.Env().Undefined();
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), ESRCH);
@@ -145,9 +145,10 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     return Napi::Number::New(info.Env(), fd.valid() ? 0 : EBADF);
   }
 
-  // Reads (id, signal) as two int32s; throws a TypeError and returns false otherwise.
-  static bool id_and_signal(const Napi::CallbackInfo& info, const char* usage, int32_t* id,
-                            int32_t* signal) {
+  // Reads the first two arguments as int32s ((pid, signal), (fd, pgid), ...); throws a TypeError
+  // and returns false otherwise.
+  static bool two_int32s(const Napi::CallbackInfo& info, const char* usage, int32_t* id,
+                         int32_t* signal) {
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
       Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
       return false;
@@ -194,7 +195,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   // setForegroundProcessGroup(fd, pgid) -> 0 or an errno value: tcsetpgrp with SIGTTOU blocked.
   Napi::Value SetForegroundProcessGroup(const Napi::CallbackInfo& info) {
     int32_t fd, pgid;
-    if (!id_and_signal(info, "setForegroundProcessGroup expects (fd, pgid)", &fd, &pgid)) {
+    if (!two_int32s(info, "setForegroundProcessGroup expects (fd, pgid)", &fd, &pgid)) {
       return info.Env().Undefined();
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), EINVAL);

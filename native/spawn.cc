@@ -189,20 +189,25 @@ bool is_refused_clone(int error) {
 // Blocks every signal in this thread around fork, so that no handler of Node's runs in the child
 // before the child has reset the dispositions. The child inherits the full mask and sets its
 // exec mask just before exec; `inherit_mask` makes that our mask as it was. Returns the pid, or
-// -errno.
-pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask, bool use_vfork) {
+// -errno, with `*vforked` telling how the child was made: the shared-memory clone, or fork
+// (asked for, or the clone was refused now or before).
+pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask, bool use_vfork, bool* vforked) {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   if (inherit_mask) plan->exec_mask = previous;
+  *vforked = use_vfork && !g_vfork_refused.load();
   pid_t pid = -1;
   int fork_errno = 0;
-  if (use_vfork && !g_vfork_refused.load()) {
+  if (*vforked) {
     pid = vfork_child(plan);
     fork_errno = errno;
-    if (pid < 0 && is_refused_clone(fork_errno)) g_vfork_refused.store(true);
+    if (pid < 0 && is_refused_clone(fork_errno)) {
+      g_vfork_refused.store(true);
+      *vforked = false;
+    }
   }
-  if (!use_vfork || g_vfork_refused.load()) {
+  if (!*vforked) {
     pid = fork_without_atfork_handlers();
     if (pid == 0) run_child(plan);
     fork_errno = errno;
@@ -314,8 +319,8 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
   // and libuv fork in that case, and so do we.
   const bool changes_credentials = request.set_uid || request.set_gid || request.set_groups;
   const bool use_vfork = request.use_vfork && !changes_credentials;
-  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask, use_vfork);
-  const bool vforked = use_vfork && !g_vfork_refused.load();
+  bool vforked = false;
+  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask, use_vfork, &vforked);
   if (pid < 0) return parent_failure(vforked ? "clone" : "fork", -pid);
 
   // Only the child may hold these now: our copies would keep its pipes open forever.
