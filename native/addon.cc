@@ -35,6 +35,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("foregroundProcessGroup", &ProcessSpawnerAddon::ForegroundProcessGroup),
         InstanceMethod("setForegroundProcessGroup", &ProcessSpawnerAddon::SetForegroundProcessGroup),
         InstanceValue("rlimitResources", rlimit_resources(env)),
+        InstanceValue("childStepNames", child_step_names(env)),
     });
   }
 

@@ -14,10 +14,21 @@ namespace ps {
 
 namespace {
 
-const char* const kChildStepNames[] = {
-    "unknown",  "sigaction", "sigprocmask", "fcntl",     "dup2",   "chdir",  "execvp", "closeFds",
-    "setsid",   "setpgid",   "setrlimit",   "setgroups", "setgid", "setuid", "prctl",
-};
+#define PS_CHILD_STEP_NAME(name, code, text) text,
+const char* const kChildStepNames[] = {PS_CHILD_STEPS(PS_CHILD_STEP_NAME)};
+#undef PS_CHILD_STEP_NAME
+static_assert(sizeof kChildStepNames / sizeof kChildStepNames[0] == kChildStepCount);
+
+// The names are indexed by code, so the codes must run 0, 1, 2, ... in the list's order.
+constexpr bool child_step_codes_are_indexes() {
+  int32_t index = 0;
+#define PS_CHILD_STEP_CHECK(name, code, text) \
+  if (code != index++) return false;
+  PS_CHILD_STEPS(PS_CHILD_STEP_CHECK)
+#undef PS_CHILD_STEP_CHECK
+  return true;
+}
+static_assert(child_step_codes_are_indexes());
 
 [[noreturn]] void report_and_exit(const ChildPlan* plan, ChildStep step, int error) {
   ChildReport report{error, step};
@@ -245,8 +256,7 @@ void apply_process_settings(ChildPlan* plan) {
 }  // namespace
 
 const char* child_step_name(int32_t step) {
-  const int32_t count = sizeof kChildStepNames / sizeof kChildStepNames[0];
-  return step > 0 && step < count ? kChildStepNames[step] : kChildStepNames[0];
+  return step > 0 && step < kChildStepCount ? kChildStepNames[step] : kChildStepNames[0];
 }
 
 void run_child(ChildPlan* plan) {

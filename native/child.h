@@ -25,26 +25,19 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "child_steps.h"
+
 namespace ps {
 
 // The step of the child path that failed; the parent turns it into `error.childStep`.
-// Keep in sync with kChildStepNames in child.cc.
-enum ChildStep : int32_t {
-  kStepSigaction = 1,
-  kStepSigprocmask = 2,
-  kStepFcntl = 3,
-  kStepDup2 = 4,
-  kStepChdir = 5,
-  kStepExecvp = 6,
-  kStepCloseFds = 7,
-  kStepSetsid = 8,
-  kStepSetpgid = 9,
-  kStepSetrlimit = 10,
-  kStepSetgroups = 11,
-  kStepSetgid = 12,
-  kStepSetuid = 13,
-  kStepPrctl = 14,
-};
+// The enumerators and their names come from the one list in child_steps.h.
+#define PS_CHILD_STEP_ENUMERATOR(name, code, text) name = code,
+enum ChildStep : int32_t { PS_CHILD_STEPS(PS_CHILD_STEP_ENUMERATOR) };
+#undef PS_CHILD_STEP_ENUMERATOR
+inline constexpr int32_t kChildStepCount = 0
+#define PS_CHILD_STEP_COUNT(name, code, text) +1
+    PS_CHILD_STEPS(PS_CHILD_STEP_COUNT);
+#undef PS_CHILD_STEP_COUNT
 
 const char* child_step_name(int32_t step);
 

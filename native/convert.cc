@@ -229,6 +229,12 @@ Napi::Object rlimit_resources(Napi::Env env) {
   return resources;
 }
 
+Napi::Array child_step_names(Napi::Env env) {
+  Napi::Array names = Napi::Array::New(env, kChildStepCount);
+  for (int32_t step = 0; step < kChildStepCount; step++) names.Set(step, child_step_name(step));
+  return names;
+}
+
 Napi::Object reap_result_to_js(Napi::Env env, const ReapResult& result) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("pid", result.pid);

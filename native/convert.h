@@ -20,6 +20,8 @@ Napi::Object reap_result_to_js(Napi::Env env, const ReapResult& result);
 
 // { nofile: RLIMIT_NOFILE, ... }: the resource numbers of this platform, by their short names.
 Napi::Object rlimit_resources(Napi::Env env);
+// The names of the child path's steps, indexed by code (child_steps.h): what `childStep` can be.
+Napi::Array child_step_names(Napi::Env env);
 
 }  // namespace ps
 

@@ -5,8 +5,9 @@ import { constants } from 'node:os';
 import type { Rusage } from './native';
 import type { RunResult } from './run-options';
 
-/** The step of the child path that failed, reported through the exec-error pipe. */
-export type ChildStep = 'sigaction' | 'sigprocmask' | 'fcntl' | 'dup2' | 'chdir' | 'execvp' | 'unknown';
+import type { ChildStep } from './child-steps';
+
+export type { ChildStep } from './child-steps';
 
 export interface SpawnErrorDetails {
   /** A positive errno value, as the syscall set it. */

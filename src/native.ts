@@ -137,6 +137,8 @@ export interface NativeAddon {
   setForegroundProcessGroup(fd: number, pgid: number): number;
   /** RLIMIT_* numbers by short name: { nofile: 7, ... }. */
   readonly rlimitResources: Readonly<Record<string, number>>;
+  /** The child path's step names indexed by their code (native/child_steps.h). */
+  readonly childStepNames: readonly string[];
 }
 
 /** The addon could not be loaded: the message says what is missing, why, and how to fix it. */

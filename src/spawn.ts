@@ -4,7 +4,8 @@ import { debuglog } from 'node:util';
 import { native, type NativeChildFailure, type NativeSpawnOutcome } from './native';
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './options';
 import { reaper } from './reaper';
-import { SpawnError, type ChildStep } from './errors';
+import { toChildStep } from './child-steps';
+import { SpawnError } from './errors';
 import { stopReadingForChild } from './streams';
 import { Subprocess } from './subprocess';
 
@@ -56,7 +57,7 @@ function childFailure(
   plan: SpawnPlan,
   common: { errno: number; path: string; spawnargs: string[] },
 ): SpawnError {
-  const step = outcome.childStep as ChildStep;
+  const step = toChildStep(outcome.childStep);
   return new SpawnError({
     ...common,
     syscall: `spawn ${plan.file}`,
