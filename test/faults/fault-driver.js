@@ -94,10 +94,11 @@ async function faultedStep(scenario) {
   // An argument too long for execve is made here: in the scenario it would not fit our own argv.
   const args = scenario.argBytes === undefined ? scenario.args ?? [] : ['x'.repeat(scenario.argBytes)];
   let child;
+  const startedAt = performance.now();
   try {
     child = spawn(scenario.file, args, options);
   } catch (error) {
-    return { outcome: { error: errorFields(error) } };
+    return { outcome: { error: errorFields(error), spawnMs: performance.now() - startedAt } };
   }
   const outcome = { pid: child.pid };
   const run = () => runToExit(child, scenario, outcome);

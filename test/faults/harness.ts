@@ -48,6 +48,8 @@ export interface Scenario extends Step {
 
 export interface ScenarioOutcome {
   error?: Record<string, unknown>;
+  /** How long the failed spawn() call blocked the driver. */
+  spawnMs?: number;
   pid?: number;
   exitCode?: number | null;
   signal?: string | null;
@@ -168,15 +170,34 @@ function straceArguments(scenario: Scenario, pid: number, traceFile: string): st
   return [...follow, '-qq', '-o', traceFile, '-e', traced, ...injections, ...pathFilter, '-p', String(pid)];
 }
 
+/**
+ * How many times strace saw the driver's main thread enter a group-stop. A traced process shows
+ * 't' in /proc both at the SIGSTOP's signal-delivery-stop and once it is really stopped; strace
+ * detaching at the first can let the stop go, and the driver would run on untraced with nobody to
+ * SIGCONT it. strace's "--- stopped by SIGSTOP ---" line is written at the second.
+ */
+function groupStops(traceFile: string, pid: number): number {
+  let text: string;
+  try {
+    text = readFileSync(traceFile, 'utf8');
+  } catch {
+    return 0;
+  }
+  // Without -f strace writes the one tracee's lines bare; with -f each starts with its tid.
+  const stop = new RegExp(`^(${pid} +)?--- stopped by SIGSTOP ---$`);
+  return text.split('\n').filter((line) => stop.test(line)).length;
+}
+
 async function faultOneStep(driver: Subprocess, scenario: Scenario, traceFile: string, events: EventReader, index: number) {
   await events.next('ready', index);
   await until('the driver has stopped itself', () => stopped(driver.pid));
   const strace = spawn('strace', straceArguments(scenario, driver.pid, traceFile), { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await until('strace has attached', () => traced(driver.pid, strace.pid, scenario.traceChildren === true));
+    const stopsBefore = groupStops(traceFile, driver.pid);
     process.kill(driver.pid, 'SIGCONT');
     await events.next('faulted', index);
-    await until('the driver has stopped after the step', () => stopped(driver.pid));
+    await until(`the driver has stopped after step ${index} (trace: ${traceFile})`, () => groupStops(traceFile, driver.pid) > stopsBefore);
   } finally {
     strace.kill('SIGINT'); // strace detaches from every thread and exits
     await strace.exited;
@@ -224,7 +245,7 @@ export async function runScenarios(scenarios: readonly Scenario[], leakyLibrary?
       process.kill(driver.pid, 'SIGCONT');
       await driver.exited;
     }
-    rmSync(directory, { recursive: true, force: true });
+    if (process.env['KEEP_FAULT_TRACES'] === undefined) rmSync(directory, { recursive: true, force: true });
   }
   return results;
 }

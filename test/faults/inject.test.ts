@@ -217,6 +217,21 @@ const ROWS: FaultRow[] = [
     },
   },
   {
+    // The parent cannot tell whether the program is running; waiting for it would block the event
+    // loop for as long as it runs (2 s here), so the child is killed and reaped and the spawn fails.
+    name: 'read EIO on the exec-error pipe: the child is killed and reaped, the spawn fails at once',
+    scenario: { file: '/bin/sleep', args: ['2'], options: { stdio: 'ignore' }, inject: [{ syscall: 'read', error: 'EIO', when: '1' }] },
+    injected: 'read',
+    check: (result) => {
+      expectError(result, { code: 'EIO', syscall: 'read' });
+      expect(result.outcome.spawnMs).toBeLessThan(1000);
+      const errorPipe = pipesOf(result.trace).at(-2);
+      expect(result.injected[0]?.args).toMatch(new RegExp(`^${errorPipe}, `));
+      const reap = result.trace.find((entry) => entry.name === 'wait4' && /WTERMSIG\(s\) == SIGKILL/.test(entry.args));
+      expect(reap, 'the spawn reaps the child it killed').toBeDefined();
+    },
+  },
+  {
     name: 'stdin write EPIPE (injected): an error on stdin, not a crash; the program sees EOF',
     scenario: { file: 'cat', options: { stdio: ['pipe', 'ignore', 'ignore'] }, input: 'hello', inject: [{ syscall: 'write,writev', error: 'EPIPE', when: '1' }] },
     injected: 'write',
