@@ -32,6 +32,7 @@ export function spawn(
     fds: outcome.fds,
     group: plan.group,
     startedAt,
+    pipeSize: plan.request.pipeSize,
   });
 }
 
