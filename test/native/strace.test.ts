@@ -1,6 +1,7 @@
-// Under `strace -f`, one spawn reads as the textbook sequence: pipe2 for each pipe, fork, in the
-// child dup2 into 0/1/2 and execve, in the parent wait4 on that pid. docs/strace.md walks through
-// the same trace line by line.
+// Under `strace -f`, one spawn reads as the textbook sequence: pipe2 for each pipe, the clone (the
+// vfork method's, with its stack and guard page, or fork), in the child the resets, dup2 into
+// 0/1/2 and execve, in the parent a pidfd for the child and, on SIGCHLD, waitid on that pidfd.
+// docs/strace.md walks through the same trace line by line; every order it states is checked here.
 //
 // The traced process is test/fixtures/spawn-once.js, which loads the package from dist/ (built by
 // test/global-setup.ts).
@@ -59,6 +60,11 @@ interface TracedSpawn {
   afterFork: TraceEntry[];
   /** Every call of every thread of the Node process. */
   everyParentThread: TraceEntry[];
+  /** Every call and every signal delivery of the whole trace. */
+  allCalls: TraceEntry[];
+  signals: TraceEntry[];
+  /** The thread's SIGCHLD self-pipe, opened before its first spawn. */
+  selfPipe: { read: number; write: number } | undefined;
 }
 
 async function traceOneSpawn(args: string[], spawnMethod: 'fork' | 'vfork' = 'fork'): Promise<TracedSpawn> {
@@ -97,6 +103,12 @@ function splitTrace(entries: TraceEntry[], printed: Record<string, unknown>): Tr
     beforeFork: parent.slice(0, forkAt),
     afterFork: parent.slice(forkAt + 1),
     everyParentThread: entries.filter((entry) => entry.kind === 'call' && processThreads.has(entry.tid)),
+    allCalls: entries.filter((entry) => entry.kind === 'call'),
+    signals: entries.filter((entry) => entry.kind === 'signal'),
+    selfPipe: parent
+      .slice(0, forkAt)
+      .filter((entry) => entry.name === 'pipe2' && entry.args.endsWith('O_NONBLOCK|O_CLOEXEC'))
+      .map(pipeFds)[0],
   };
 }
 
@@ -140,8 +152,42 @@ function expectCleanChild(child: TraceEntry[], pipes: ReturnType<typeof spawnPip
   ]);
 }
 
+/**
+ * The parent right after the clone, either method: the mask restored, the child's ends closed,
+ * EOF on the error pipe, a pidfd for the child checked with waitid(WNOWAIT), then the query of
+ * the SIGCHLD handler. Returns the pidfd.
+ */
+function expectParentAfterSpawn(traced: TracedSpawn, pipes: ReturnType<typeof spawnPipes>, previousMask: string | undefined): number {
+  expect(traced.afterFork.slice(0, 9).map(summary)).toEqual([
+    `rt_sigprocmask(SIG_SETMASK, ${previousMask}, NULL, 8) = 0`,
+    `close(${pipes.stdin.read}) = 0`,
+    `close(${pipes.stdout.write}) = 0`,
+    `close(${pipes.stderr.write}) = 0`,
+    `close(${pipes.error.write}) = 0`,
+    `read(${pipes.error.read}, "", 8) = 0`,
+    `close(${pipes.error.read}) = 0`,
+    expect.stringMatching(new RegExp(`^pidfd_open\\(${traced.childPid}, 0\\) = \\d+$`)),
+    expect.stringMatching(new RegExp(`^waitid\\(P_PID, ${traced.childPid}, \\{\\}, WNOHANG\\|WEXITED\\|WNOWAIT, NULL\\) = 0$`)),
+  ]);
+  const query = traced.afterFork[9] as TraceEntry;
+  expect(summary(query), 'the handler query after the spawn').toMatch(/^rt_sigaction\(SIGCHLD, NULL, \{sa_handler=0x[0-9a-f]+, .*SA_SIGINFO/);
+  return returned(traced.afterFork[7] as TraceEntry);
+}
+
+/** The handler, on whichever thread took our child's SIGCHLD: gettid, one byte into the self-pipe, return. */
+function expectHandlerRun(traced: TracedSpawn, selfPipe: { read: number; write: number }): void {
+  const signal = traced.signals.find((entry) => entry.name === 'SIGCHLD' && entry.args.includes(`si_pid=${traced.childPid},`));
+  expect(signal, 'the SIGCHLD of our child').toBeDefined();
+  const handler = traced.allCalls.filter((entry) => entry.tid === signal?.tid && entry.index > (signal?.index ?? 0)).slice(0, 3);
+  expect(handler.map(summary)).toEqual([
+    expect.stringMatching(/^gettid\(\) = \d+$/),
+    `write(${selfPipe.write}, "\\0", 1) = 1`,
+    expect.stringMatching(/^rt_sigreturn\(/),
+  ]);
+}
+
 describe('one spawn under strace -f', () => {
-  it('shows pipe2 for each pipe, fork, dup2 into 0/1/2 and execve in the child, then wait4 on that pid', async (context) => {
+  it('shows pipe2 for each pipe, fork, dup2 into 0/1/2 and execve in the child, then waitid on its pidfd', async (context) => {
     context.skip(STRACE === null, STRACE_MISSING);
     const traced = await traceOneSpawn(['/bin/true']);
     expect(traced.printed).toEqual({ pid: traced.childPid, exitCode: 0 });
@@ -164,16 +210,8 @@ describe('one spawn under strace -f', () => {
     expect(block.args, 'every signal blocked across the fork').toMatch(/^SIG_SETMASK, ~\[[^\]]*\], (\[[^\]]*\]), 8$/);
     const previousMask = /, (\[[^\]]*\]), 8$/.exec(block.args)?.[1];
 
-    // Right after the fork: the mask restored, the child's ends closed, EOF on the error pipe.
-    expect(traced.afterFork.slice(0, 7).map(summary)).toEqual([
-      `rt_sigprocmask(SIG_SETMASK, ${previousMask}, NULL, 8) = 0`,
-      `close(${pipes.stdin.read}) = 0`,
-      `close(${pipes.stdout.write}) = 0`,
-      `close(${pipes.stderr.write}) = 0`,
-      `close(${pipes.error.write}) = 0`,
-      `read(${pipes.error.read}, "", 8) = 0`,
-      `close(${pipes.error.read}) = 0`,
-    ]);
+    // Right after the fork: the mask restored, the child's ends closed, EOF on the error pipe, the pidfd.
+    expectParentAfterSpawn(traced, pipes, previousMask);
 
     // The child: glibc's _Fork, the resets, the dup2s, closeFds around the error pipe, the empty
     // mask, execve. Nothing else.
@@ -211,6 +249,7 @@ describe('one spawn under strace -f', () => {
     for (const wait of reaps) expect(wait.args).toMatch(new RegExp(`^P_PIDFD, ${pidfd}, .*WNOHANG\\|WEXITED`));
     const reap = reaps[reaps.length - 1] as TraceEntry;
     expect(reap.args).toMatch(new RegExp(`si_code=CLD_EXITED, si_pid=${traced.childPid}, .*si_status=0, .*\\{ru_utime=`));
+    expectHandlerRun(traced, traced.selfPipe as { read: number; write: number });
 
     // Never waitpid(-1) or a process group: other libraries' children are not ours to reap.
     const waits = traced.everyParentThread.filter((entry) => /^wait4$|^waitid$|^waitpid$/.test(entry.name));
@@ -219,9 +258,8 @@ describe('one spawn under strace -f', () => {
     expect(waits.filter((entry) => !ours(entry)).map(summary)).toEqual([]);
   });
 
-  it('shows, for a missing program, one failed execve per PATH entry, the 8-byte report and exit 127', async (context) => {
-    context.skip(STRACE === null, STRACE_MISSING);
-    const traced = await traceOneSpawn(['no-such-program-xyz', 'arg1']);
+  it.skipIf(STRACE === null).each(['fork', 'vfork'] as const)('shows, for a missing program (%s), one failed execve per PATH entry, the 8-byte report and exit 127', async (spawnMethod) => {
+    const traced = await traceOneSpawn(['no-such-program-xyz', 'arg1'], spawnMethod);
     expect(traced.printed).toEqual({ error: { code: 'ENOENT', childStep: 'execvp', pid: traced.childPid } });
     const pipes = spawnPipes(traced);
 
@@ -229,7 +267,7 @@ describe('one spawn under strace -f', () => {
     const child = traced.child.slice(0, exitAt + 1);
     const candidates = TRACED_PATH.split(':').map((directory) => `${directory}/no-such-program-xyz`);
     expect(child.map((entry) => entry.name)).toEqual([
-      'set_robust_list',
+      ...(spawnMethod === 'fork' ? ['set_robust_list'] : []),
       ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
       'dup2', 'dup2', 'dup2',
       'close_range', 'close_range',
@@ -264,6 +302,8 @@ describe('one spawn under strace -f', () => {
     );
     expect(returned(reap)).toBe(traced.childPid);
     expect(reap.index).toBeGreaterThan((read as TraceEntry).index);
+    // With the vfork method the parent thread stays suspended in clone until the child is gone.
+    if (spawnMethod === 'vfork') expect((read as TraceEntry).index).toBeGreaterThan((child[child.length - 1] as TraceEntry).index);
     // Our ends of the three stdio pipes are closed too: no spawn, no fds.
     const closed = traced.afterFork.filter((entry) => entry.name === 'close').map(firstArgument);
     expect(closed).toEqual(
@@ -277,6 +317,27 @@ describe('one spawn under strace -f', () => {
     expect(traced.printed).toEqual({ pid: traced.childPid, exitCode: 0 });
     const clone = traced.everyParentThread.find(isFork);
     expect(clone?.args).toMatch(/^child_stack=0x[0-9a-f]+, flags=CLONE_VM\|CLONE_VFORK\|SIGCHLD$/);
+    const pipes = spawnPipes(traced);
+
+    // The thread's first spawn: signals blocked, then the child's stack mapped, with a PROT_NONE
+    // guard page at its low end, and the clone on it.
+    const toClone = traced.beforeFork.slice(traced.beforeFork.indexOf(pipes.first));
+    expect(toClone.map((entry) => entry.name)).toEqual([
+      'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'rt_sigprocmask', 'mmap', 'mprotect',
+    ]);
+    const [block, stackMap, guard] = toClone.slice(-3) as [TraceEntry, TraceEntry, TraceEntry];
+    expect(block.args).toMatch(/^SIG_SETMASK, ~\[[^\]]*\], (\[[^\]]*\]), 8$/);
+    const size = /^NULL, (\d+), PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS\|MAP_STACK, -1, 0$/.exec(stackMap.args)?.[1];
+    expect(size, summary(stackMap)).toBeDefined();
+    const low = BigInt(stackMap.result);
+    const guardMatch = /^(0x[0-9a-f]+), (\d+), PROT_NONE$/.exec(guard.args);
+    expect(guardMatch && BigInt(guardMatch[1] as string), summary(guard)).toBe(low);
+    expect(guard.result).toBe('0');
+    const stackTop = BigInt(/^child_stack=(0x[0-9a-f]+)/.exec(clone?.args ?? '')?.[1] ?? '0');
+    expect(stackTop > low + BigInt(guardMatch?.[2] ?? 0) && stackTop <= low + BigInt(size ?? 0)).toBe(true);
+    // The parent wakes once the child is past execve, then as with fork.
+    expectParentAfterSpawn(traced, pipes, /, (\[[^\]]*\]), 8$/.exec(block.args)?.[1]);
+    expectHandlerRun(traced, traced.selfPipe as { read: number; write: number });
     // No set_robust_list: that is glibc's _Fork. The rest is the fork method's child path.
     const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
     expect(traced.child.slice(0, execAt + 1).map((entry) => entry.name)).toEqual([
@@ -286,7 +347,7 @@ describe('one spawn under strace -f', () => {
       'rt_sigprocmask',
       'execve',
     ]);
-    expectCleanChild(traced.child.slice(0, execAt + 1), spawnPipes(traced));
+    expectCleanChild(traced.child.slice(0, execAt + 1), pipes);
     expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
   });
 });
