@@ -73,7 +73,10 @@ Failures and logs:
   --eta, --bar            the progress line (with an ETA), even when stderr is not a terminal
   --json                  print a summary on stdout instead of the outputs: per run its status,
                           rusage, stdout and stderr (paths with --results)
-SIGINT or SIGTERM stops the runs (SIGTERM to their groups, SIGKILL 2 s later): exit 130 or 143.
+  --drain-timeout T       after SIGINT or SIGTERM no queued run is started and the running ones
+                          get T to finish (default 5s); then SIGTERM to their groups, SIGKILL 2 s
+                          later. A second SIGINT (Ctrl-C again) kills them at once. Exit 130/143.
+                          SIGHUP, or our reader gone (EPIPE), stops the runs at once.
 
 A POOL OF PROTOCOL WORKERS (docs/protocol.md): each line of stdin (or --input FILE) is a task,
 results are printed one per line in input order; a failed task prints an empty line and its

@@ -51,6 +51,8 @@ export interface CommandPoolInvocation extends Common {
   timeout: TimeoutLimit | null;
   dryRun: boolean;
   progress: 'auto' | 'bar' | 'eta';
+  /** After SIGINT/SIGTERM: how long the running runs get to finish before SIGTERM. */
+  drainTimeoutMs: number;
 }
 
 export interface WorkerPoolInvocation extends Common {
@@ -84,12 +86,14 @@ const BOOLEAN_FLAGS = new Set([
 const POOL_FLAGS = [
   '--jobs', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--retries', '--delay', '--timeout', '--dry-run', '--eta', '--bar',
+  '--drain-timeout',
 ];
 // Only with --worker.
-const WORKER_ONLY = ['--input', '--max-queue', '--drain-timeout'];
+const WORKER_ONLY = ['--input', '--max-queue'];
 // Never with --worker.
 const COMMANDS_ONLY = ['--tasks', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--delay', '--dry-run'];
+const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** -j 0: as many runs at once as there are inputs, but never more than this. */
 export const MAX_JOBS_FOR_ZERO = 256;
 
@@ -141,7 +145,7 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
     timeoutMs: optionalDuration(flags, '--timeout'),
     retries: count(flags, '--retries', 0, 0),
     maxQueue: optionalCount(flags, '--max-queue', 1),
-    drainTimeoutMs: optionalDuration(flags, '--drain-timeout') ?? 5000,
+    drainTimeoutMs: drainTimeoutOf(flags),
     progress: progressOf(flags),
   };
 }
@@ -181,6 +185,7 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     timeout: wrap('--timeout', () => (flags.values.has('--timeout') ? parseDuration(flags.values.get('--timeout') as string, true) : null)),
     dryRun: flags.booleans.has('--dry-run'),
     progress: progressOf(flags),
+    drainTimeoutMs: drainTimeoutOf(flags),
   };
 }
 
@@ -316,6 +321,11 @@ function optionalCount(flags: RawFlags, name: string, min: number, message?: str
     throw new UsageError(`${message ?? `${name} takes a whole number of at least ${min}`}, got '${text}'`);
   }
   return value;
+}
+
+/** --drain-timeout T: what the running runs or tasks get after SIGINT/SIGTERM (default 5 s). */
+function drainTimeoutOf(flags: RawFlags): number {
+  return optionalDuration(flags, '--drain-timeout') ?? DEFAULT_DRAIN_TIMEOUT_MS;
 }
 
 function optionalDuration(flags: RawFlags, name: string): number | null {

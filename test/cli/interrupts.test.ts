@@ -1,5 +1,6 @@
 // Signals and process groups, run as a user does: on a terminal (script(1)) or signalled.
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { spawn } from '../../src/index';
 import { CLI, cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
@@ -7,6 +8,7 @@ import { finish } from '../helpers/collect';
 import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
 
 const root = path.join(__dirname, '..', '..');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the command under script(1) and types `keys` into its terminal after `afterSeconds`. */
 function onTerminal(args: string[], keys: string, afterSeconds: number) {
@@ -42,6 +44,82 @@ describe('interrupts and process groups', () => {
       expect(result.stdout.trimEnd().split('\n')).toHaveLength(2);
       const pids = spawnedPids(stderr);
       await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+    }));
+
+  it('worker mode: SIGTERM drains as SIGINT does (exit 143); a second SIGINT ends the tasks at once', () =>
+    expectNoLeaks(async () => {
+      const worker = `node ${path.join(root, 'test/fixtures/echo-worker.mjs')}`;
+      const tasks = (ms: number) => Array.from({ length: 6 }, () => `sleep:${ms}`).join('\n') + '\n';
+      const drained = startCli(['--verbose', '--worker', worker, '-j', '2'], { cwd: root });
+      drained.stdin?.end(tasks(1000));
+      await waitForOutput(drained.stderr, /(spawned pid \d+[\s\S]*){2}/);
+      await sleep(500);
+      drained.kill('SIGTERM');
+      const afterTerm = await finish(drained);
+      expect(afterTerm.exit.exitCode, afterTerm.stderr).toBe(143);
+      expect(afterTerm.stdout).toBe('sleep:1000\nsleep:1000\n');
+
+      const killed = startCli(['--verbose', '--worker', worker, '-j', '2'], { cwd: root });
+      killed.stdin?.end(tasks(30_000));
+      const stderr = await waitForOutput(killed.stderr, /(spawned pid \d+[\s\S]*){2}/);
+      await sleep(500);
+      killed.kill('SIGINT');
+      await sleep(200);
+      const secondAt = performance.now();
+      killed.kill('SIGINT');
+      const afterTwo = await finish(killed);
+      expect(afterTwo.exit.exitCode, stderr + afterTwo.stderr).toBe(130);
+      expect(performance.now() - secondAt).toBeLessThan(2000);
+      expect(afterTwo.stdout).toBe('\n\n');
+      const pids = spawnedPids(stderr);
+      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+    }));
+
+  it('command pool: SIGTERM starts no queued run and lets the running ones finish, exits 143', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--verbose', '-j', '2', '-k', 'sleep 1; echo done {}', ':::', 'a', 'b', 'c', 'd', 'e']);
+      const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
+      await sleep(300);
+      run.kill('SIGTERM');
+      const result = await finish(run);
+      expect(result.exit.exitCode, stderr + result.stderr).toBe(143);
+      expect(result.stdout).toBe('done a\ndone b\n');
+      expect(spawnedPids(stderr + result.stderr)).toHaveLength(2);
+      expect(result.stderr).toContain('SIGTERM: starting no more runs; the 2 running runs get 5 s to finish');
+    }));
+
+  it('command pool: after --drain-timeout the running runs are stopped (SIGTERM to their groups), exit 130', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--verbose', '-j', '2', '--drain-timeout', '1s', 'sleep 30 & wait; echo not reached', ':::', 'a', 'b', 'c']);
+      const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
+      run.kill('SIGINT');
+      const signalledAt = performance.now();
+      const result = await finish(run);
+      const waitedMs = performance.now() - signalledAt;
+      expect(result.exit.exitCode, stderr + result.stderr).toBe(130);
+      expect(waitedMs).toBeGreaterThanOrEqual(950);
+      expect(waitedMs).toBeLessThan(4500);
+      expect(result.stdout).toBe('');
+      // The runs (and the sleeps in their groups) were ended by us, not counted as failures.
+      expect(result.stderr).not.toMatch(/run \d+ \(/);
+      expect(spawnedPids(stderr + result.stderr)).toHaveLength(2);
+      await eventually(() => expect(allProcesses().filter((stat) => stat.command === 'sleep' && stat.ppid === 1 && stat.state !== 'Z')).toEqual([]));
+    }));
+
+  it('command pool: a second SIGINT kills the running runs at once', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--verbose', '-j', '2', '-n', '3', 'sleep 30']);
+      const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
+      run.kill('SIGINT');
+      await sleep(200);
+      const secondAt = performance.now();
+      run.kill('SIGINT');
+      const result = await finish(run);
+      expect(result.exit.exitCode, stderr + result.stderr).toBe(130);
+      // Well before the 5 s drain or the 2 s SIGTERM grace.
+      expect(performance.now() - secondAt).toBeLessThan(1500);
+      const pids = spawnedPids(stderr);
+      expect(allProcesses().filter((stat) => pids.includes(stat.pid))).toEqual([]);
     }));
 
   it('no child outlives the command: a setsid daemon left by a run is ended (normal end and timeout)', () =>
