@@ -19,7 +19,7 @@ interface LineResult {
   line: number;
   ok: boolean;
   durationMs: number;
-  /** The worker that ran it, when known. */
+  /** The worker that ran it; null for a task no worker took. */
   pid: number | null;
   output: Buffer | null;
   error?: string;
@@ -118,26 +118,15 @@ export class WorkerPoolRun {
   private async submit(line: number, text: string): Promise<void> {
     this.inFlight++;
     const startedAt = performance.now();
-    const idleBefore = this.idleWorkerPids();
-    const result = this.pool.run(text);
-    const pid = this.takenWorker(idleBefore);
+    // The worker that ran it last (a retry goes to another); a failure also names it.
+    let pid: number | null = null;
     try {
-      const output = await result;
+      const output = await this.pool.run(text, { onAssign: (worker) => (pid = worker.pid) });
       this.settle({ line, ok: true, durationMs: performance.now() - startedAt, pid, output });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.settle({ line, ok: false, durationMs: performance.now() - startedAt, pid, output: null, error: message });
     }
-  }
-
-  private idleWorkerPids(): Set<number> {
-    return new Set(this.pool.stats().workers.flatMap((worker) => (worker.state === 'idle' && worker.pid !== null ? [worker.pid] : [])));
-  }
-
-  // The pool hands a task to a free worker at once: the one that was idle and is busy now.
-  private takenWorker(idleBefore: Set<number>): number | null {
-    const taken = this.pool.stats().workers.filter((worker) => worker.pid !== null && idleBefore.has(worker.pid) && worker.state !== 'idle');
-    return taken.length === 1 ? (taken[0]?.pid ?? null) : null;
   }
 
   private settle(result: LineResult): void {
