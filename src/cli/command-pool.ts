@@ -188,14 +188,16 @@ export class CommandPool {
     const run: Running = { job, order, slot, attempt, argv: [file, ...args], child, output, files, startedAtMs: Date.now(), timedOutAfterMs: null, timer: null };
     this.running.add(run);
     this.printer.started(output);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output.write('stdout', chunk);
-      files?.stdout(chunk);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output.write('stderr', chunk);
-      files?.stderr(chunk);
-    });
+    for (const name of ['stdout', 'stderr'] as const) {
+      const source = child[name];
+      source?.on('data', (chunk: Buffer) => {
+        files?.[name](chunk);
+        const drained = output.write(name, chunk);
+        if (drained === null) return;
+        source.pause();
+        void drained.then(() => source.resume());
+      });
+    }
     const limitMs = this.timeoutMs();
     if (limitMs !== null) run.timer = setTimeout(() => this.timeOut(run, limitMs), limitMs);
     child.once('close', () => void child.exited.then((info) => this.ended(run, info)));
