@@ -30,8 +30,9 @@ exec'd directly; one with shell syntax runs with /bin/sh -c, its last command ex
 
 ONE PROGRAM: its stdin, stdout and stderr pass through, and its exit status is ours (128 + n when
 signal n ended it). It runs in a process group of its own: on a terminal it is made the
-foreground group (Ctrl-C reaches it once, from the terminal); otherwise every signal we get
-(INT TERM HUP QUIT USR1 USR2 WINCH ALRM) is forwarded to it, once.
+foreground group (Ctrl-C reaches it once, from the terminal; Ctrl-Z stops it and the command,
+as a shell job: fg continues both); otherwise every signal we get (INT TERM HUP QUIT USR1 USR2
+WINCH ALRM) is forwarded to it, once.
   -- file arg...          exec'd directly, no shell
   --no-shell              split the command string with shell quoting, never use sh
 
