@@ -20,6 +20,7 @@ const USAGE = `usage: process-spawner [options] "command string" | -- file [arg.
        process-spawner [options] command [{}...] ::: arg... [::: arg...] [:::: file]
        process-spawner -j N [options] command < arguments
        process-spawner -j N -n M [options] command          (runs with {} = 0..M-1)
+       process-spawner -N n [options] command ::: arg...     (n arguments per run)
        process-spawner --worker "command" [-j N] [options] < tasks
 Try 'process-spawner --help'.`;
 
@@ -41,7 +42,9 @@ Arguments:
   ::: a b c               the arguments; several ::: combine as a cross product
   :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin)
   (none)                  one argument per line of stdin, when any pool option is given
-  -n, --tasks M           M runs with the arguments 0..M-1
+  -n, --tasks M           M runs with the arguments 0..M-1 (not parallel's or xargs' -n: use -N)
+  -N, --max-args n        n arguments per run (the last run gets what is left): {} is all of
+                          them, {1}..{n} each one; appended when the command has neither
   -0, --null              arguments end with NUL, not newline;  -d, --delimiter C: with C
   -C, --colsep SEP        split each argument into columns {1} {2} ...
 Replacement strings in the command ({} is appended when there are none; values are quoted for
@@ -53,6 +56,7 @@ Each run also gets PROCESS_SPAWNER_SEQ ({#}) and PROCESS_SPAWNER_SLOT ({%}) in i
 Output:
   (default)               each run's output printed whole when it ends, never interleaved
   --line-buffer, --lb     whole lines as they come;   -u, --ungroup: bytes as they come
+                          (while our stdout is full, the runs' pipes are not read)
   -k, --keep-order        in argument order (with every mode)
   --tag                   each line prefixed with the arguments and a tab
   --results DIR           also keep each run's output in DIR/<seq>/stdout, stderr, exitval, args
@@ -101,8 +105,9 @@ Everywhere:
 No child outlives the command: it is a child subreaper (prctl), and at the end every process
 left that it adopted (setsid, double fork) gets SIGTERM, then SIGKILL 1 s later, and is reaped.
 
-Exit status: one program: its status. Pools: 0 all succeeded, 1-100 the number of failed runs,
-101 more than 100 failed, 130/143 interrupted by SIGINT/SIGTERM; 255 a usage or internal error.
+Exit status: one program: its status (128 + n for signal n; 127/126 when it cannot be run).
+Pools: 0 all succeeded, 1-100 the number of failed runs, 101 more than 100 failed, 130/143
+interrupted by SIGINT/SIGTERM, 141 our reader went away; 255 a usage or internal error.
 
 Examples:
   process-spawner "echo hello world"
@@ -111,6 +116,7 @@ Examples:
   ls *.log | process-spawner -j 4 gzip
   process-spawner -k --tag echo {1}-{2} ::: x y ::: 1 2
   process-spawner -j 4 -n 8 -k "echo task {}"
+  process-spawner -k -N 2 echo ::: a b c d
   printf 'a\\nb\\n' | process-spawner --worker "node worker.js" -j 2
 `;
 

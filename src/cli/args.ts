@@ -36,6 +36,8 @@ export interface CommandPoolInvocation extends Common {
   sources: ArgumentSource[];
   /** Arguments go at the end of a command with no replacement string (not with --tasks). */
   appendArguments: boolean;
+  /** -N, --max-args: inputs per run (1 unless given). */
+  maxArgs: number;
   /** Splits input items; null: lines ('\n'). */
   delimiter: string | null;
   colsep: string | null;
@@ -71,11 +73,11 @@ export interface WorkerPoolInvocation extends Common {
 export type Invocation = SingleInvocation | CommandPoolInvocation | WorkerPoolInvocation | { mode: 'help' } | { mode: 'version' };
 
 // The short flags: those that take a value, and those that do not.
-const SHORT_VALUE: Record<string, string> = { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', a: '--arg-file', d: '--delimiter', C: '--colsep' };
+const SHORT_VALUE: Record<string, string> = { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', N: '--max-args', a: '--arg-file', d: '--delimiter', C: '--colsep' };
 const SHORT_BOOLEAN: Record<string, string> = { h: '--help', V: '--version', v: '--verbose', k: '--keep-order', u: '--ungroup', '0': '--null', q: '--quiet' };
 const LONG_ALIASES: Record<string, string> = { '--workers': '--jobs', '--lb': '--line-buffer', '--res': '--results', '--group': '--group', '--max-procs': '--jobs', '--arg-file': '--arg-file' };
 const VALUE_FLAGS = new Set([
-  '--jobs', '--tasks', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
+  '--jobs', '--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
   '--results', '--joblog', '--halt', '--delay', '--drain-timeout', '--spawn-method',
 ]);
 const BOOLEAN_FLAGS = new Set([
@@ -86,12 +88,12 @@ const BOOLEAN_FLAGS = new Set([
 const POOL_FLAGS = [
   '--jobs', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--retries', '--delay', '--timeout', '--dry-run', '--eta', '--bar',
-  '--drain-timeout',
+  '--drain-timeout', '--max-args',
 ];
 // Only with --worker.
 const WORKER_ONLY = ['--input', '--max-queue'];
 // Never with --worker.
-const COMMANDS_ONLY = ['--tasks', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
+const COMMANDS_ONLY = ['--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--delay', '--dry-run'];
 const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** -j 0: as many runs at once as there are inputs, but never more than this. */
@@ -171,6 +173,7 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     workers: jobsOf(flags, 0),
     sources,
     appendArguments: !flags.values.has('--tasks'),
+    maxArgs: count(flags, '--max-args', 1, 1),
     delimiter: flags.booleans.has('--null') ? '\0' : delimiterOf(flags.values.get('--delimiter')),
     colsep: flags.values.get('--colsep') ?? null,
     keepOrder: flags.booleans.has('--keep-order'),

@@ -7,7 +7,7 @@ import { spawn } from '../spawn';
 import type { ExitInfo, Subprocess } from '../subprocess';
 import { toSignalNumber } from '../signals';
 import { MAX_JOBS_FOR_ZERO, type CommandPoolInvocation } from './args';
-import { readJobs, type Job } from './inputs';
+import { groupJobs, readJobs, type Job } from './inputs';
 import { JobLog, seqsToSkip } from './joblog';
 import { describeExit, describeSpawn, failureStatus, formatMs, log, onInterrupt, statusForSignal } from './lifecycle';
 import { OutputPrinter, RunOutput } from './output';
@@ -90,7 +90,7 @@ export class CommandPool {
   }
 
   async run(): Promise<number> {
-    this.jobs = await readJobs(this.invocation.sources, this.invocation);
+    this.jobs = groupJobs(await readJobs(this.invocation.sources, this.invocation), this.invocation.maxArgs);
     if (this.invocation.resume !== 'no') this.skip = seqsToSkip(this.invocation.joblog as string, this.invocation.resume);
     this.workers = this.invocation.workers === 0 ? Math.min(Math.max(this.jobs.length, 1), MAX_JOBS_FOR_ZERO) : this.invocation.workers;
     for (let slot = this.workers; slot >= 1; slot--) this.freeSlots.push(slot);
