@@ -26,7 +26,7 @@ const LONGEST_HELD_LINE = 1024 * 1024;
 const drainsPending = new WeakMap<NodeJS.WriteStream, Promise<void>>();
 
 /** Resolves when `target` can take more, or is gone (our reader went away). */
-function whenDrained(target: NodeJS.WriteStream): Promise<void> {
+export function whenDrained(target: NodeJS.WriteStream): Promise<void> {
   if (target.destroyed || !target.writableNeedDrain) return Promise.resolve();
   let pending = drainsPending.get(target);
   if (pending === undefined) {

@@ -13,6 +13,7 @@ import { Pool } from '../pool';
 import type { WorkerPoolInvocation } from './args';
 import { readInputFile, splitItems } from './inputs';
 import { describeExit, describeSpawn, failureStatus, log, onInterrupt, statusForSignal } from './lifecycle';
+import { whenDrained } from './output';
 import { Progress } from './progress';
 
 interface LineResult {
@@ -91,6 +92,7 @@ export class WorkerPoolRun {
     const window = this.invocation.maxQueue ?? this.invocation.workers * 4;
     let lineNumber = 0;
     for await (const line of lines) {
+      await this.stdoutDrained();
       if (this.stoppedBy !== null) break;
       this.waiting.push({ line: ++lineNumber, text: line });
       this.startWaiting();
@@ -109,6 +111,22 @@ export class WorkerPoolRun {
       this.settled.push(this.submit(task.line, task.text));
     }
     this.drawProgress();
+  }
+
+  // While our stdout is full, no more input is read: a slow reader of the results slows the
+  // tasks down instead of having them pile up in our memory. An interrupt ends the wait.
+  private async stdoutDrained(): Promise<void> {
+    while (process.stdout.writableNeedDrain && this.stoppedBy === null) {
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        void whenDrained(process.stdout).then(() => {
+          // Drained first: a settle must not spend its wake-up on this wait, gone by then.
+          const index = this.waiters.indexOf(resolve);
+          if (index >= 0) this.waiters.splice(index, 1);
+          resolve();
+        });
+      });
+    }
   }
 
   private oneSettles(): Promise<void> {

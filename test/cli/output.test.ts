@@ -81,6 +81,23 @@ describe('outputs', () => {
       expect(info.rusage?.maxRssKiB).toBeLessThan(110 * 1024);
     }),
   );
+
+  it('--line-buffer prints a line longer than 1 MiB before it ends, instead of holding it', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--line-buffer', '-n', '1', "head -c 3000000 /dev/zero | tr '\\0' x; sleep 30"]);
+      run.stdin?.end();
+      let bytes = 0;
+      await new Promise<void>((resolve) => {
+        run.stdout?.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes >= 1024 * 1024) resolve();
+        });
+      });
+      // SIGHUP stops the run at once.
+      run.kill('SIGHUP');
+      const info = await run.exited;
+      expect(info.exitCode).toBe(129);
+    }));
 });
 
 describe('failures, logs and policy', () => {
