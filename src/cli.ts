@@ -40,7 +40,7 @@ WINCH ALRM) is forwarded to it, once.
 A POOL OF COMMANDS (like GNU parallel and xargs -P): one run per argument, at most N at once.
 Arguments:
   ::: a b c               the arguments; several ::: combine as a cross product
-  :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin)
+  :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin); also --arg-file FILE
   (none)                  one argument per line of stdin, when any pool option is given
   -n, --tasks M           M runs with the arguments 0..M-1 (not parallel's or xargs' -n: use -N)
   -N, --max-args n        n arguments per run (the last run gets what is left): {} is all of
@@ -52,14 +52,15 @@ the shell): {} the argument, {1} {2} a column, {.} without extension, {/} basena
 {/.} basename without extension, {#} the run's number (1-based), {%} its slot (1..N).
 Each run also gets PROCESS_SPAWNER_SEQ ({#}) and PROCESS_SPAWNER_SLOT ({%}) in its environment.
   -j, -P, -w, --jobs N    runs at once (default: the CPUs); 0: one per argument (at most 256);
-                          50%: half the CPUs. Short flags combine: -kj4
+                          50%: half the CPUs. Also --workers, --max-procs. Short flags combine:
+                          -kj4
 Output:
-  (default)               each run's output printed whole when it ends, never interleaved
+  (default), --group      each run's output printed whole when it ends, never interleaved
   --line-buffer, --lb     whole lines as they come;   -u, --ungroup: bytes as they come
                           (while our stdout is full, the runs' pipes are not read)
   -k, --keep-order        in argument order (with every mode)
   --tag                   each line prefixed with the arguments and a tab
-  --results DIR           also keep each run's output in DIR/<seq>/stdout, stderr, exitval, args
+  --results, --res DIR    also keep each run's output in DIR/<seq>/stdout, stderr, exitval, args
   A run's output is held in memory up to 256 KiB, past that in an unlinked temp file.
 Failures and logs:
   one line on stderr per failed run (number, arguments, exit status or signal, pid); -q, --quiet
@@ -92,9 +93,11 @@ error on stderr with the line number.
   --input FILE            tasks from FILE (the progress line then has a bar)
   --timeout T             a task running longer fails, and its worker is replaced
   --retries N             send a task again when its worker dies under it
-  --max-queue N           tasks read ahead at most (default: 4 per worker)
+  --max-queue N           tasks read ahead at most (default: 4 per worker); none is read while
+                          our stdout is full
   --drain-timeout T       after SIGINT/SIGTERM: no queued task is started, the running ones get
-                          T to finish (default 5s), then SHUTDOWN_REQUEST, SIGTERM, SIGKILL
+                          T to finish (default 5s), then SHUTDOWN_REQUEST, SIGTERM, SIGKILL;
+                          a second SIGINT kills the workers at once. Exit 130/143.
   --json                  a summary: per task its status, result and worker pid
 
 Everywhere:

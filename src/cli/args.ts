@@ -99,6 +99,11 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** -j 0: as many runs at once as there are inputs, but never more than this. */
 export const MAX_JOBS_FOR_ZERO = 256;
 
+/** Every long option the command accepts, aliases included (--help names each). */
+export function longOptionNames(): string[] {
+  return [...VALUE_FLAGS, ...BOOLEAN_FLAGS, ...Object.keys(LONG_ALIASES)];
+}
+
 interface RawFlags {
   values: Map<string, string>;
   booleans: Set<string>;
