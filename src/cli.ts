@@ -20,6 +20,7 @@ const USAGE = `usage: process-spawner [options] "command string" | -- file [arg.
        process-spawner [options] command [{}...] ::: arg... [::: arg...] [:::: file]
        process-spawner -j N [options] command < arguments
        process-spawner -j N -n M [options] command          (runs with {} = 0..M-1)
+       process-spawner -N n [options] command ::: arg...     (n arguments per run)
        process-spawner --worker "command" [-j N] [options] < tasks
 Try 'process-spawner --help'.`;
 
@@ -30,17 +31,20 @@ exec'd directly; one with shell syntax runs with /bin/sh -c, its last command ex
 
 ONE PROGRAM: its stdin, stdout and stderr pass through, and its exit status is ours (128 + n when
 signal n ended it). It runs in a process group of its own: on a terminal it is made the
-foreground group (Ctrl-C reaches it once, from the terminal); otherwise every signal we get
-(INT TERM HUP QUIT USR1 USR2 WINCH ALRM) is forwarded to it, once.
+foreground group (Ctrl-C reaches it once, from the terminal; Ctrl-Z stops it and the command,
+as a shell job: fg continues both); otherwise every signal we get (INT TERM HUP QUIT USR1 USR2
+WINCH ALRM) is forwarded to it, once.
   -- file arg...          exec'd directly, no shell
   --no-shell              split the command string with shell quoting, never use sh
 
 A POOL OF COMMANDS (like GNU parallel and xargs -P): one run per argument, at most N at once.
 Arguments:
   ::: a b c               the arguments; several ::: combine as a cross product
-  :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin)
+  :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin); also --arg-file FILE
   (none)                  one argument per line of stdin, when any pool option is given
-  -n, --tasks M           M runs with the arguments 0..M-1
+  -n, --tasks M           M runs with the arguments 0..M-1 (not parallel's or xargs' -n: use -N)
+  -N, --max-args n        n arguments per run (the last run gets what is left): {} is all of
+                          them, {1}..{n} each one; appended when the command has neither
   -0, --null              arguments end with NUL, not newline;  -d, --delimiter C: with C
   -C, --colsep SEP        split each argument into columns {1} {2} ...
 Replacement strings in the command ({} is appended when there are none; values are quoted for
@@ -48,13 +52,15 @@ the shell): {} the argument, {1} {2} a column, {.} without extension, {/} basena
 {/.} basename without extension, {#} the run's number (1-based), {%} its slot (1..N).
 Each run also gets PROCESS_SPAWNER_SEQ ({#}) and PROCESS_SPAWNER_SLOT ({%}) in its environment.
   -j, -P, -w, --jobs N    runs at once (default: the CPUs); 0: one per argument (at most 256);
-                          50%: half the CPUs. Short flags combine: -kj4
+                          50%: half the CPUs. Also --workers, --max-procs. Short flags combine:
+                          -kj4
 Output:
-  (default)               each run's output printed whole when it ends, never interleaved
+  (default), --group      each run's output printed whole when it ends, never interleaved
   --line-buffer, --lb     whole lines as they come;   -u, --ungroup: bytes as they come
+                          (while our stdout is full, the runs' pipes are not read)
   -k, --keep-order        in argument order (with every mode)
   --tag                   each line prefixed with the arguments and a tab
-  --results DIR           also keep each run's output in DIR/<seq>/stdout, stderr, exitval, args
+  --results, --res DIR    also keep each run's output in DIR/<seq>/stdout, stderr, exitval, args
   A run's output is held in memory up to 256 KiB, past that in an unlinked temp file.
 Failures and logs:
   one line on stderr per failed run (number, arguments, exit status or signal, pid); -q, --quiet
@@ -73,7 +79,10 @@ Failures and logs:
   --eta, --bar            the progress line (with an ETA), even when stderr is not a terminal
   --json                  print a summary on stdout instead of the outputs: per run its status,
                           rusage, stdout and stderr (paths with --results)
-SIGINT or SIGTERM stops the runs (SIGTERM to their groups, SIGKILL 2 s later): exit 130 or 143.
+  --drain-timeout T       after SIGINT or SIGTERM no queued run is started and the running ones
+                          get T to finish (default 5s); then SIGTERM to their groups, SIGKILL 2 s
+                          later. A second SIGINT (Ctrl-C again) kills them at once. Exit 130/143.
+                          SIGHUP, or our reader gone (EPIPE), stops the runs at once.
 
 A POOL OF PROTOCOL WORKERS (docs/protocol.md): each line of stdin (or --input FILE) is a task,
 results are printed one per line in input order; a failed task prints an empty line and its
@@ -84,9 +93,11 @@ error on stderr with the line number.
   --input FILE            tasks from FILE (the progress line then has a bar)
   --timeout T             a task running longer fails, and its worker is replaced
   --retries N             send a task again when its worker dies under it
-  --max-queue N           tasks read ahead at most (default: 4 per worker)
+  --max-queue N           tasks read ahead at most (default: 4 per worker); none is read while
+                          our stdout is full
   --drain-timeout T       after SIGINT/SIGTERM: no queued task is started, the running ones get
-                          T to finish (default 5s), then SHUTDOWN_REQUEST, SIGTERM, SIGKILL
+                          T to finish (default 5s), then SHUTDOWN_REQUEST, SIGTERM, SIGKILL;
+                          a second SIGINT kills the workers at once. Exit 130/143.
   --json                  a summary: per task its status, result and worker pid
 
 Everywhere:
@@ -97,8 +108,9 @@ Everywhere:
 No child outlives the command: it is a child subreaper (prctl), and at the end every process
 left that it adopted (setsid, double fork) gets SIGTERM, then SIGKILL 1 s later, and is reaped.
 
-Exit status: one program: its status. Pools: 0 all succeeded, 1-100 the number of failed runs,
-101 more than 100 failed, 130/143 interrupted by SIGINT/SIGTERM; 255 a usage or internal error.
+Exit status: one program: its status (128 + n for signal n; 127/126 when it cannot be run).
+Pools: 0 all succeeded, 1-100 the number of failed runs, 101 more than 100 failed, 130/143
+interrupted by SIGINT/SIGTERM, 141 our reader went away; 255 a usage or internal error.
 
 Examples:
   process-spawner "echo hello world"
@@ -107,6 +119,7 @@ Examples:
   ls *.log | process-spawner -j 4 gzip
   process-spawner -k --tag echo {1}-{2} ::: x y ::: 1 2
   process-spawner -j 4 -n 8 -k "echo task {}"
+  process-spawner -k -N 2 echo ::: a b c d
   printf 'a\\nb\\n' | process-spawner --worker "node worker.js" -j 2
 `;
 

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn } from '../src/index';
+import { longOptionNames } from '../src/cli/args';
 import { expectNoLeaks } from './helpers/leaks';
 import { finish } from './helpers/collect';
 
@@ -115,6 +116,12 @@ describe('process-spawner', () => {
         expect(result.stderr).not.toMatch(/^\s+at /m);
       }
     }));
+
+  it('--help names every long option the command accepts', async () => {
+    const help = (await cli(['--help'])).stdout;
+    const missing = longOptionNames().filter((name) => !new RegExp(`${name}\\b`).test(help));
+    expect(missing).toEqual([]);
+  });
 
   it('prints --help with examples, and --version', () =>
     expectNoLeaks(async () => {

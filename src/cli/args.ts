@@ -36,6 +36,8 @@ export interface CommandPoolInvocation extends Common {
   sources: ArgumentSource[];
   /** Arguments go at the end of a command with no replacement string (not with --tasks). */
   appendArguments: boolean;
+  /** -N, --max-args: inputs per run (1 unless given). */
+  maxArgs: number;
   /** Splits input items; null: lines ('\n'). */
   delimiter: string | null;
   colsep: string | null;
@@ -51,6 +53,8 @@ export interface CommandPoolInvocation extends Common {
   timeout: TimeoutLimit | null;
   dryRun: boolean;
   progress: 'auto' | 'bar' | 'eta';
+  /** After SIGINT/SIGTERM: how long the running runs get to finish before SIGTERM. */
+  drainTimeoutMs: number;
 }
 
 export interface WorkerPoolInvocation extends Common {
@@ -69,11 +73,11 @@ export interface WorkerPoolInvocation extends Common {
 export type Invocation = SingleInvocation | CommandPoolInvocation | WorkerPoolInvocation | { mode: 'help' } | { mode: 'version' };
 
 // The short flags: those that take a value, and those that do not.
-const SHORT_VALUE: Record<string, string> = { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', a: '--arg-file', d: '--delimiter', C: '--colsep' };
+const SHORT_VALUE: Record<string, string> = { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', N: '--max-args', a: '--arg-file', d: '--delimiter', C: '--colsep' };
 const SHORT_BOOLEAN: Record<string, string> = { h: '--help', V: '--version', v: '--verbose', k: '--keep-order', u: '--ungroup', '0': '--null', q: '--quiet' };
 const LONG_ALIASES: Record<string, string> = { '--workers': '--jobs', '--lb': '--line-buffer', '--res': '--results', '--group': '--group', '--max-procs': '--jobs', '--arg-file': '--arg-file' };
 const VALUE_FLAGS = new Set([
-  '--jobs', '--tasks', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
+  '--jobs', '--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
   '--results', '--joblog', '--halt', '--delay', '--drain-timeout', '--spawn-method',
 ]);
 const BOOLEAN_FLAGS = new Set([
@@ -84,14 +88,21 @@ const BOOLEAN_FLAGS = new Set([
 const POOL_FLAGS = [
   '--jobs', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--retries', '--delay', '--timeout', '--dry-run', '--eta', '--bar',
+  '--drain-timeout', '--max-args',
 ];
 // Only with --worker.
-const WORKER_ONLY = ['--input', '--max-queue', '--drain-timeout'];
+const WORKER_ONLY = ['--input', '--max-queue'];
 // Never with --worker.
-const COMMANDS_ONLY = ['--tasks', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
+const COMMANDS_ONLY = ['--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--delay', '--dry-run'];
+const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** -j 0: as many runs at once as there are inputs, but never more than this. */
 export const MAX_JOBS_FOR_ZERO = 256;
+
+/** Every long option the command accepts, aliases included (--help names each). */
+export function longOptionNames(): string[] {
+  return [...VALUE_FLAGS, ...BOOLEAN_FLAGS, ...Object.keys(LONG_ALIASES)];
+}
 
 interface RawFlags {
   values: Map<string, string>;
@@ -141,7 +152,7 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
     timeoutMs: optionalDuration(flags, '--timeout'),
     retries: count(flags, '--retries', 0, 0),
     maxQueue: optionalCount(flags, '--max-queue', 1),
-    drainTimeoutMs: optionalDuration(flags, '--drain-timeout') ?? 5000,
+    drainTimeoutMs: drainTimeoutOf(flags),
     progress: progressOf(flags),
   };
 }
@@ -167,6 +178,7 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     workers: jobsOf(flags, 0),
     sources,
     appendArguments: !flags.values.has('--tasks'),
+    maxArgs: count(flags, '--max-args', 1, 1),
     delimiter: flags.booleans.has('--null') ? '\0' : delimiterOf(flags.values.get('--delimiter')),
     colsep: flags.values.get('--colsep') ?? null,
     keepOrder: flags.booleans.has('--keep-order'),
@@ -181,6 +193,7 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     timeout: wrap('--timeout', () => (flags.values.has('--timeout') ? parseDuration(flags.values.get('--timeout') as string, true) : null)),
     dryRun: flags.booleans.has('--dry-run'),
     progress: progressOf(flags),
+    drainTimeoutMs: drainTimeoutOf(flags),
   };
 }
 
@@ -316,6 +329,11 @@ function optionalCount(flags: RawFlags, name: string, min: number, message?: str
     throw new UsageError(`${message ?? `${name} takes a whole number of at least ${min}`}, got '${text}'`);
   }
   return value;
+}
+
+/** --drain-timeout T: what the running runs or tasks get after SIGINT/SIGTERM (default 5 s). */
+function drainTimeoutOf(flags: RawFlags): number {
+  return optionalDuration(flags, '--drain-timeout') ?? DEFAULT_DRAIN_TIMEOUT_MS;
 }
 
 function optionalDuration(flags: RawFlags, name: string): number | null {

@@ -7,7 +7,7 @@ import { spawn } from '../spawn';
 import type { ExitInfo, Subprocess } from '../subprocess';
 import { toSignalNumber } from '../signals';
 import { MAX_JOBS_FOR_ZERO, type CommandPoolInvocation } from './args';
-import { readJobs, type Job } from './inputs';
+import { groupJobs, readJobs, type Job } from './inputs';
 import { JobLog, seqsToSkip } from './joblog';
 import { describeExit, describeSpawn, failureStatus, formatMs, log, onInterrupt, statusForSignal } from './lifecycle';
 import { OutputPrinter, RunOutput } from './output';
@@ -71,6 +71,7 @@ export class CommandPool {
   private next = 0;
   private lastStartAt = -Infinity;
   private delayTimer: NodeJS.Timeout | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
   private succeeded = 0;
   private failed = 0;
   private stoppedBy: NodeJS.Signals | null = null;
@@ -89,7 +90,7 @@ export class CommandPool {
   }
 
   async run(): Promise<number> {
-    this.jobs = await readJobs(this.invocation.sources, this.invocation);
+    this.jobs = groupJobs(await readJobs(this.invocation.sources, this.invocation), this.invocation.maxArgs);
     if (this.invocation.resume !== 'no') this.skip = seqsToSkip(this.invocation.joblog as string, this.invocation.resume);
     this.workers = this.invocation.workers === 0 ? Math.min(Math.max(this.jobs.length, 1), MAX_JOBS_FOR_ZERO) : this.invocation.workers;
     for (let slot = this.workers; slot >= 1; slot--) this.freeSlots.push(slot);
@@ -97,7 +98,7 @@ export class CommandPool {
     if (this.invocation.joblog !== null) this.joblog = JobLog.open(this.invocation.joblog, this.invocation.resume !== 'no');
     const removeHandlers = onInterrupt(
       (signal) => this.stop(signal),
-      () => this.killAll('SIGKILL'),
+      () => this.killNow(),
     );
     const finished = new Promise<void>((resolve) => (this.finish = resolve));
     try {
@@ -157,6 +158,7 @@ export class CommandPool {
 
   private end(): void {
     if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
     // Runs never started are skipped, so that --keep-order does not wait for them.
     for (; this.next < this.jobs.length; this.next++) this.printer.skipped(this.next);
     this.finish();
@@ -186,14 +188,16 @@ export class CommandPool {
     const run: Running = { job, order, slot, attempt, argv: [file, ...args], child, output, files, startedAtMs: Date.now(), timedOutAfterMs: null, timer: null };
     this.running.add(run);
     this.printer.started(output);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output.write('stdout', chunk);
-      files?.stdout(chunk);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output.write('stderr', chunk);
-      files?.stderr(chunk);
-    });
+    for (const name of ['stdout', 'stderr'] as const) {
+      const source = child[name];
+      source?.on('data', (chunk: Buffer) => {
+        files?.[name](chunk);
+        const drained = output.write(name, chunk);
+        if (drained === null) return;
+        source.pause();
+        void drained.then(() => source.resume());
+      });
+    }
     const limitMs = this.timeoutMs();
     if (limitMs !== null) run.timer = setTimeout(() => this.timeOut(run, limitMs), limitMs);
     child.once('close', () => void child.exited.then((info) => this.ended(run, info)));
@@ -302,10 +306,29 @@ export class CommandPool {
     setTimeout(() => run.child.killGroup('SIGKILL'), TERM_GRACE_MS).unref();
   }
 
+  // SIGINT, SIGTERM: no queued run is started; the running ones get --drain-timeout to finish,
+  // then the ladder. SIGHUP (the terminal is gone) and a closed stdout (nobody reads what they
+  // print) leave nothing to wait for: the ladder at once.
   private stop(signal: NodeJS.Signals): void {
     this.stoppedBy = signal;
-    this.terminateAll();
+    const drainMs = signal === 'SIGINT' || signal === 'SIGTERM' ? this.invocation.drainTimeoutMs : 0;
+    if (this.running.size > 0 && !this.invocation.quiet) {
+      const again = signal === 'SIGINT' ? '; Ctrl-C again to kill them now' : '';
+      const running = `${this.running.size} running run${this.running.size === 1 ? '' : 's'}`;
+      this.progressSafeLog(drainMs > 0 ? `${signal}: starting no more runs; the ${running} get ${formatMs(drainMs)} to finish${again}` : `${signal}: stopping the ${running}`);
+    }
+    if (drainMs > 0) {
+      this.drainTimer = setTimeout(() => this.terminateAll(), drainMs);
+    } else {
+      this.terminateAll();
+    }
     this.launchMore();
+  }
+
+  // A second SIGINT: no more waiting.
+  private killNow(): void {
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.killAll('SIGKILL');
   }
 
   // SIGTERM to every run's group, SIGKILL to those still there after the grace period.

@@ -38,6 +38,19 @@ export async function readJobs(sources: readonly ArgumentSource[], splitting: Sp
   return jobs;
 }
 
+/**
+ * -N n: each run takes n inputs in order (the last one what is left); their columns become one
+ * list, so {} is all of them and {1}..{n} each one (with one column per input). Renumbered.
+ */
+export function groupJobs(jobs: readonly Job[], perRun: number): Job[] {
+  if (perRun === 1) return [...jobs];
+  const grouped: Job[] = [];
+  for (let start = 0; start < jobs.length; start += perRun) {
+    grouped.push({ seq: grouped.length + 1, args: jobs.slice(start, start + perRun).flatMap((job) => job.args) });
+  }
+  return grouped;
+}
+
 async function itemsOf(source: ArgumentSource, delimiter: string | null): Promise<string[]> {
   switch (source.kind) {
     case 'values':

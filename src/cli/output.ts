@@ -19,9 +19,34 @@ export interface OutputSettings {
   beforeWrite: () => void;
 }
 
+/** --line-buffer holds a partial line up to this many bytes, then prints it as it is. */
+const LONGEST_HELD_LINE = 1024 * 1024;
+
+// One promise per full stream, shared by every run waiting on it: no listener per run.
+const drainsPending = new WeakMap<NodeJS.WriteStream, Promise<void>>();
+
+/** Resolves when `target` can take more, or is gone (our reader went away). */
+export function whenDrained(target: NodeJS.WriteStream): Promise<void> {
+  if (target.destroyed || !target.writableNeedDrain) return Promise.resolve();
+  let pending = drainsPending.get(target);
+  if (pending === undefined) {
+    pending = new Promise<void>((resolve) => {
+      const done = () => {
+        target.off('drain', done).off('close', done).off('error', done);
+        drainsPending.delete(target);
+        resolve();
+      };
+      target.on('drain', done).on('close', done).on('error', done);
+    });
+    drainsPending.set(target, pending);
+  }
+  return pending;
+}
+
 /** Writes one stream of one run to our stream: prefixing lines, holding back partial ones. */
 class LiveWriter {
   private partial: Buffer[] = [];
+  private partialBytes = 0;
   private atLineStart = true;
 
   constructor(
@@ -36,29 +61,34 @@ class LiveWriter {
     if (!this.wholeLines) return this.emit(chunk);
     const lastNewline = chunk.lastIndexOf(10);
     if (lastNewline < 0) {
-      this.partial.push(chunk);
-      return true;
+      this.hold(chunk);
+      // A line longer than the bound is printed in pieces: holding it whole could take any memory.
+      return this.partialBytes > LONGEST_HELD_LINE ? this.emit(this.takePartial()) : true;
     }
-    const lines = this.partial.length === 0 ? chunk.subarray(0, lastNewline + 1) : Buffer.concat([...this.partial, chunk.subarray(0, lastNewline + 1)]);
-    this.partial = lastNewline + 1 < chunk.length ? [chunk.subarray(lastNewline + 1)] : [];
+    const lines = this.partial.length === 0 ? chunk.subarray(0, lastNewline + 1) : Buffer.concat([this.takePartial(), chunk.subarray(0, lastNewline + 1)]);
+    if (lastNewline + 1 < chunk.length) this.hold(chunk.subarray(lastNewline + 1));
     return this.emit(lines);
   }
 
   end(): void {
-    if (this.partial.length > 0) this.emit(Buffer.concat(this.partial));
-    this.partial = [];
+    if (this.partial.length > 0) this.emit(this.takePartial());
   }
 
   /** Resolves when the stream can take more (or is gone: our reader went away). */
   drained(): Promise<void> {
-    if (this.target.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.target.off('drain', done).off('close', done).off('error', done);
-        resolve();
-      };
-      this.target.on('drain', done).on('close', done).on('error', done);
-    });
+    return whenDrained(this.target);
+  }
+
+  private hold(chunk: Buffer): void {
+    this.partial.push(chunk);
+    this.partialBytes += chunk.length;
+  }
+
+  private takePartial(): Buffer {
+    const held = Buffer.concat(this.partial);
+    this.partial = [];
+    this.partialBytes = 0;
+    return held;
   }
 
   private emit(chunk: Buffer): boolean {
@@ -106,10 +136,19 @@ export class RunOutput {
     return this.received;
   }
 
-  write(stream: StreamName, chunk: Buffer): void {
+  /**
+   * Null when more can come at once; otherwise our stream is full and the promise resolves when
+   * it has drained: the caller stops reading the run until then (it then blocks on its pipe),
+   * so that a slow reader of ours never makes us hold a live run's output in memory.
+   */
+  write(stream: StreamName, chunk: Buffer): Promise<void> | null {
     this.received += chunk.length;
-    if (this.writers !== null) this.writers[stream].write(chunk);
-    else this.spools[stream].write(chunk);
+    if (this.writers === null) {
+      this.spools[stream].write(chunk);
+      return null;
+    }
+    const writer = this.writers[stream];
+    return writer.write(chunk) ? null : writer.drained();
   }
 
   /** What it printed so far is dropped: a retry's output replaces it (--retries). */

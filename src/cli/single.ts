@@ -14,6 +14,8 @@ import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from '
 
 // Every signal Node lets us catch that a program may care about; it decides what they mean, and
 // its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
+// How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
+const STOP_POLL_MS = 100;
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
 
 export async function runSingle(invocation: SingleInvocation): Promise<number> {
@@ -26,6 +28,7 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   });
   if (invocation.verbose) log(describeSpawn(child.pid, child.spawnargs));
   if (terminal) giveTerminal(child);
+  const stopWatchingForStops = terminal ? followJobControl(child) : () => undefined;
   const stopForwarding = forwardSignals(child);
   // Our reader went away. Closing our end of the child's stdout passes that on, as a shell
   // pipeline would: whoever writes to it next (the child, or a process it started) gets SIGPIPE.
@@ -33,6 +36,7 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   connectStdio(child);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const info = await child.exited;
+  stopWatchingForStops();
   if (terminal) native.setForegroundProcessGroup(0, ourProcessGroup());
   // Stop reading our stdin so that it no longer holds the event loop open.
   if (child.stdin !== null) process.stdin.unpipe(child.stdin as NodeJS.WritableStream);
@@ -65,6 +69,37 @@ function ourProcessGroup(): number {
 // SIGTTIN: once its group is the foreground, SIGCONT lets it go on.
 function giveTerminal(child: Subprocess): void {
   if (native.setForegroundProcessGroup(0, child.pid) === 0) child.killGroup('SIGCONT');
+}
+
+/**
+ * Ctrl-Z stops the child (its group has the terminal), not us: do what a shell's job does. We
+ * take the terminal back and stop ourselves, so that the shell that started us sees its job
+ * stopped and shows its prompt; once continued, we give the child the terminal again (on `fg`,
+ * when the terminal's foreground group is ours again; on `bg` it is not) and continue it.
+ * The library reports no stops (its reaper waits without WUNTRACED), so the child's state is
+ * read from /proc a few times a second. Returns the function that stops watching.
+ */
+function followJobControl(child: Subprocess): () => void {
+  const timer = setInterval(() => {
+    if (processState(child.pid) !== 'T') return;
+    native.setForegroundProcessGroup(0, ourProcessGroup());
+    // SIGSTOP to ourselves takes effect before kill() returns; we go on from here once continued.
+    process.kill(process.pid, 'SIGSTOP');
+    if (ownsTerminal(0)) giveTerminal(child);
+    else child.killGroup('SIGCONT');
+  }, STOP_POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, T for stopped, Z...), or null once it is gone. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.charAt(stat.lastIndexOf(')') + 2);
+  } catch {
+    return null;
+  }
 }
 
 function connectStdio(child: Subprocess): void {

@@ -13,13 +13,14 @@ import { Pool } from '../pool';
 import type { WorkerPoolInvocation } from './args';
 import { readInputFile, splitItems } from './inputs';
 import { describeExit, describeSpawn, failureStatus, log, onInterrupt, statusForSignal } from './lifecycle';
+import { whenDrained } from './output';
 import { Progress } from './progress';
 
 interface LineResult {
   line: number;
   ok: boolean;
   durationMs: number;
-  /** The worker that ran it, when known. */
+  /** The worker that ran it; null for a task no worker took. */
   pid: number | null;
   output: Buffer | null;
   error?: string;
@@ -91,6 +92,7 @@ export class WorkerPoolRun {
     const window = this.invocation.maxQueue ?? this.invocation.workers * 4;
     let lineNumber = 0;
     for await (const line of lines) {
+      await this.stdoutDrained();
       if (this.stoppedBy !== null) break;
       this.waiting.push({ line: ++lineNumber, text: line });
       this.startWaiting();
@@ -111,6 +113,22 @@ export class WorkerPoolRun {
     this.drawProgress();
   }
 
+  // While our stdout is full, no more input is read: a slow reader of the results slows the
+  // tasks down instead of having them pile up in our memory. An interrupt ends the wait.
+  private async stdoutDrained(): Promise<void> {
+    while (process.stdout.writableNeedDrain && this.stoppedBy === null) {
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        void whenDrained(process.stdout).then(() => {
+          // Drained first: a settle must not spend its wake-up on this wait, gone by then.
+          const index = this.waiters.indexOf(resolve);
+          if (index >= 0) this.waiters.splice(index, 1);
+          resolve();
+        });
+      });
+    }
+  }
+
   private oneSettles(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -118,26 +136,15 @@ export class WorkerPoolRun {
   private async submit(line: number, text: string): Promise<void> {
     this.inFlight++;
     const startedAt = performance.now();
-    const idleBefore = this.idleWorkerPids();
-    const result = this.pool.run(text);
-    const pid = this.takenWorker(idleBefore);
+    // The worker that ran it last (a retry goes to another); a failure also names it.
+    let pid: number | null = null;
     try {
-      const output = await result;
+      const output = await this.pool.run(text, { onAssign: (worker) => (pid = worker.pid) });
       this.settle({ line, ok: true, durationMs: performance.now() - startedAt, pid, output });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.settle({ line, ok: false, durationMs: performance.now() - startedAt, pid, output: null, error: message });
     }
-  }
-
-  private idleWorkerPids(): Set<number> {
-    return new Set(this.pool.stats().workers.flatMap((worker) => (worker.state === 'idle' && worker.pid !== null ? [worker.pid] : [])));
-  }
-
-  // The pool hands a task to a free worker at once: the one that was idle and is busy now.
-  private takenWorker(idleBefore: Set<number>): number | null {
-    const taken = this.pool.stats().workers.filter((worker) => worker.pid !== null && idleBefore.has(worker.pid) && worker.state !== 'idle');
-    return taken.length === 1 ? (taken[0]?.pid ?? null) : null;
   }
 
   private settle(result: LineResult): void {

@@ -5,6 +5,7 @@ import { planSpawn, type SpawnOptions } from '../options';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAX_FRAME_LENGTH } from '../protocol';
 import { describeValue } from '../validate';
 import type { RestartBackoff } from './backoff';
+import type { WorkerInfo } from './events';
 
 /** Where a worker's stderr goes: ours, a 'stderr' event per line, nowhere, or a callback per line. */
 export type PoolStderr = 'inherit' | 'pipe' | 'ignore' | ((line: string, workerId: number) => void);
@@ -76,6 +77,8 @@ export interface RunOptions {
   retries?: number;
   /** Removes the task from the queue, or kills the worker running it. */
   signal?: AbortSignal;
+  /** Called each time the task is sent to a worker (again on a retry): which worker runs it. */
+  onAssign?: (worker: WorkerInfo) => void;
 }
 
 export interface ShutdownTimeouts {
@@ -219,17 +222,29 @@ function perWorkerOption<T>(value: T | undefined, name: 'command' | 'args'): T {
 }
 
 /** The options of a single run(), over the pool's defaults. */
-export function normalizeRunOptions(options: unknown, config: PoolConfig): { timeoutMs: number; retries: number; signal: AbortSignal | undefined } {
-  if (options === undefined) return { timeoutMs: config.taskTimeoutMs, retries: config.retries, signal: undefined };
+export interface NormalizedRunOptions {
+  timeoutMs: number;
+  retries: number;
+  signal: AbortSignal | undefined;
+  onAssign: ((worker: WorkerInfo) => void) | undefined;
+}
+
+export function normalizeRunOptions(options: unknown, config: PoolConfig): NormalizedRunOptions {
+  if (options === undefined) return { timeoutMs: config.taskTimeoutMs, retries: config.retries, signal: undefined, onAssign: undefined };
   const given = ownProperties(options, 'the run options') as RunOptions;
   const signal = given.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`Expected the \`signal\` option to be an AbortSignal, got ${describeValue(signal)}`);
   }
+  const onAssign = given.onAssign;
+  if (onAssign !== undefined && typeof onAssign !== 'function') {
+    throw new TypeError(`Expected the \`onAssign\` option to be a function, got ${describeValue(onAssign)}`);
+  }
   return {
     timeoutMs: given.timeoutMs === undefined ? config.taskTimeoutMs : delayOrInfinity(given.timeoutMs, 'timeoutMs'),
     retries: given.retries === undefined ? config.retries : integer(given.retries, 'retries', 0, MAX_RETRIES),
     signal,
+    onAssign,
   };
 }
 

@@ -122,7 +122,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     const worker = this.queue.length === 0 ? this.nextAvailable() : null;
     if (worker === null && this.queue.length >= this.config.maxQueue) return Promise.reject(new QueueFullError(this.config.maxQueue));
     return new Promise<Buffer>((resolve, reject) => {
-      const task = new Task(this, bytes, runOptions.timeoutMs, runOptions.retries, runOptions.signal, resolve, reject);
+      const task = new Task(this, bytes, runOptions.timeoutMs, runOptions.retries, runOptions.signal, runOptions.onAssign, resolve, reject);
       this.pending++;
       if (worker !== null) this.assign(worker, task);
       else this.queue.push(task);
@@ -379,6 +379,13 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   private assign(worker: WorkerHandle, task: Task): void {
     worker.assign(task);
     if (task.timeoutMs !== Infinity) this.deadlines.schedule(task, task.timeoutMs);
+    if (task.onAssign === undefined) return;
+    // The caller's code, run inside dispatch: a throw must not leave the queue half served.
+    try {
+      task.onAssign({ workerId: worker.id, pid: worker.pid });
+    } catch (error) {
+      this.emitError(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Round robin over the workers that can take a task, from the one after the last chosen. */

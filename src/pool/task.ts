@@ -2,6 +2,7 @@
 // queue node, its own timer entry (timeout while it runs, retry delay between attempts) and its
 // own abort listener (EventTarget calls handleEvent), so it needs no closures of its own.
 import type { TimerEntry } from './deadlines';
+import type { WorkerInfo } from './events';
 import type { QueueNode } from './queue';
 import type { WorkerHandle } from './worker-handle';
 
@@ -33,6 +34,8 @@ export class Task implements QueueNode<Task>, TimerEntry {
     readonly timeoutMs: number,
     retries: number,
     readonly signal: AbortSignal | undefined,
+    /** RunOptions.onAssign: told which worker runs it, each time it is sent. */
+    readonly onAssign: ((worker: WorkerInfo) => void) | undefined,
     private readonly resolveResult: (result: Buffer) => void,
     private readonly rejectResult: (error: Error) => void,
   ) {

@@ -23,6 +23,18 @@ describe('a pool of commands', () => {
       expect(events.filter((line) => line.includes('spawned pid'))).toHaveLength(5);
     }));
 
+  it('-N n (--max-args) gives each run n arguments: {} all of them, {1}..{n} each, appended without either', () =>
+    expectNoLeaks(async () => {
+      expect((await cli(['-k', '-N', '2', 'echo', ':::', 'a', 'b', 'c', 'd', 'e'])).stdout).toBe('a b\nc d\ne\n');
+      expect((await cli(['-k', '-N2', 'echo x{2}-{1} [{}] {#}', ':::', 'a', 'b c', 'd'])).stdout).toBe('xb c-a [a b c] 1\nx-d [d] 2\n');
+      expect((await cli(['-k', '--max-args=3', '--', 'printf', '%s|'], '1\n2\n3\n4\n')).stdout).toBe('1|2|3|4|');
+      // -n keeps its meaning here: --tasks M, runs 0..M-1; -N groups those too.
+      expect((await cli(['-k', '-n', '5', '-N', '2', 'echo {}'])).stdout).toBe('0 1\n2 3\n4\n');
+      const bad = await cli(['-N', '0', 'echo', ':::', 'a']);
+      expect(bad.exit.exitCode).toBe(255);
+      expect(bad.stderr).toMatch(/^process-spawner: --max-args takes a whole number of at least 1, got '0'\n/);
+    }));
+
   it('replaces {} with the task index', () =>
     expectNoLeaks(async () => {
       const { stdout } = await cli(['-w', '4', '-n', '6', 'echo task {}']);
@@ -83,9 +95,9 @@ describe('a pool of commands', () => {
       expect(JSON.parse(stdout).results[0]).toMatchObject({ ok: false, timedOut: true, signal: 'SIGTERM' });
     }));
 
-  it('SIGTERM stops the run, its tasks and everything they started, and exits 143', () =>
+  it('SIGTERM stops the run, its tasks and everything they started (after --drain-timeout), and exits 143', () =>
     expectNoLeaks(async () => {
-      const run = startCli(['--verbose', '-w', '2', '-n', '10', 'sleep 30 & sleep 30']);
+      const run = startCli(['--verbose', '-w', '2', '-n', '10', '--drain-timeout', '200ms', 'sleep 30 & sleep 30']);
       run.stdin?.end();
       const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
       const pids = spawnedPids(stderr);

@@ -1,4 +1,4 @@
-// Every ```sh example in docs/cli.md runs, and prints what the ```text block after it shows.
+// Every ```sh example in docs/cli.md and in the README's section on the command runs, and prints what the ```text block after it shows.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,10 @@ import { finish } from '../helpers/collect';
 import { CLI } from '../helpers/cli';
 import { expectNoLeaks } from '../helpers/leaks';
 
-const text = readFileSync(path.join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+const root = path.join(__dirname, '..', '..');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+// docs/cli.md, and the README's section on the command.
+const text = readFileSync(path.join(root, 'docs', 'cli.md'), 'utf8') + readme.slice(readme.indexOf('## The command'), readme.indexOf('\n## ', readme.indexOf('## The command') + 1));
 const examples = [...text.matchAll(/```sh\n([\s\S]*?)```\n```text\n([\s\S]*?)```/g)].map((match) => [match[1] as string, match[2] as string] as const);
 
 // A `process-spawner` on PATH, as an installed package gives one.

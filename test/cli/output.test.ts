@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
+import { cli, startCli } from '../helpers/cli';
 import { expectNoLeaks } from '../helpers/leaks';
 
 let directory: string;
@@ -64,6 +64,39 @@ describe('outputs', () => {
       } finally {
         closeSync(devNull);
       }
+    }));
+
+  it.each([['--line-buffer'], ['--ungroup']])('%s with a slow reader: the runs are not read until our stdout drains, memory stays flat', (mode) =>
+    expectNoLeaks(async () => {
+      // 200 MB of 100-byte lines, and a reader that reads nothing for 2 s, then all of it.
+      const run = startCli([mode, '-n', '1', "yes $(printf '%099d' 0) | head -c 200000000"]);
+      run.stdin?.end();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      let bytes = 0;
+      for await (const chunk of run.stdout as NodeJS.ReadableStream) bytes += (chunk as Buffer).length;
+      const info = await run.exited;
+      expect(info.exitCode).toBe(0);
+      expect(bytes).toBe(200_000_000);
+      // Holding what the reader did not take would cost the whole 200 MB on top of Node's own.
+      expect(info.rusage?.maxRssKiB).toBeLessThan(110 * 1024);
+    }),
+  );
+
+  it('--line-buffer prints a line longer than 1 MiB before it ends, instead of holding it', () =>
+    expectNoLeaks(async () => {
+      const run = startCli(['--line-buffer', '-n', '1', "head -c 3000000 /dev/zero | tr '\\0' x; sleep 30"]);
+      run.stdin?.end();
+      let bytes = 0;
+      await new Promise<void>((resolve) => {
+        run.stdout?.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes >= 1024 * 1024) resolve();
+        });
+      });
+      // SIGHUP stops the run at once.
+      run.kill('SIGHUP');
+      const info = await run.exited;
+      expect(info.exitCode).toBe(129);
     }));
 });
 

@@ -1,5 +1,5 @@
 // `process-spawner --worker "command"`: input lines as tasks for a pool of protocol workers.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCProgram, createBuildDirectory } from '../helpers/build-c-worker';
@@ -9,6 +9,7 @@ import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
 
 const root = path.join(__dirname, '..', '..');
 const NODE_WORKER = `node ${path.join(root, 'test/fixtures/echo-worker.mjs')}`;
+const PID_WORKER = `node ${path.join(root, 'test/fixtures/pid-worker.mjs')}`;
 let buildDirectory: string;
 let cWorker: string;
 
@@ -58,6 +59,39 @@ describe('a pool of protocol workers', () => {
       const summary = JSON.parse(result.stdout);
       expect(summary).toMatchObject({ mode: 'workers', workers: 2, tasks: 3, succeeded: 2, failed: 1, interruptedBy: null });
       expect(summary.results.map((r: { line: number; ok: boolean }) => [r.line, r.ok])).toEqual([[1, true], [2, false], [3, true]]);
+    }));
+
+  it('--json gives each result the pid of the worker that ran it', () =>
+    expectNoLeaks(async () => {
+      const tasks = Array.from({ length: 12 }, (_, i) => (i === 5 ? 'sleep:30 fail' : `sleep:${(i * 7) % 40}`));
+      const result = await cli(['--json', '--verbose', '--worker', PID_WORKER, '-j', '3'], `${tasks.join('\n')}\n`, { cwd: root });
+      const summary = JSON.parse(result.stdout) as { results: { line: number; ok: boolean; pid: number; result?: string; error?: string }[] };
+      const workerPids = spawnedPids(result.stderr);
+      expect(workerPids).toHaveLength(3);
+      for (const task of summary.results) {
+        // The worker answers with its own pid, or fails naming it.
+        expect(String(task.pid)).toBe(task.ok ? task.result : /failed in (\d+)/.exec(task.error as string)?.[1]);
+        expect(workerPids).toContain(task.pid);
+      }
+      expect(summary.results.filter((task) => !task.ok).map((task) => task.line)).toEqual([6]);
+      expect(new Set(summary.results.map((task) => task.pid)).size).toBeGreaterThan(1);
+    }));
+
+  it('with a slow reader, reads no more tasks while our stdout is full: memory stays flat', () =>
+    expectNoLeaks(async () => {
+      // 150 results of 1 MB, and a reader that reads nothing for 2 s, then all of it.
+      const run = startCli(['--worker', NODE_WORKER, '-j', '2'], { cwd: root });
+      run.stdin?.end('big:1000000\n'.repeat(150));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // The command's own peak (the rusage of its end would include its workers').
+      const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${run.pid}/status`, 'utf8'))?.[1]);
+      let bytes = 0;
+      for await (const chunk of run.stdout as NodeJS.ReadableStream) bytes += (chunk as Buffer).length;
+      const info = await run.exited;
+      expect(info.exitCode).toBe(0);
+      expect(bytes).toBe(150 * 1_000_001);
+      // The results held for the reader would be most of 150 MB on top of Node's own.
+      expect(peakKiB).toBeLessThan(130 * 1024);
     }));
 
   it('says clearly when the worker cannot start: a missing program as a shell does (127), a worker that dies (255)', () =>
