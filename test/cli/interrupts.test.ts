@@ -1,4 +1,5 @@
 // Signals and process groups, run as a user does: on a terminal (script(1)) or signalled.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
@@ -169,10 +170,22 @@ describe('interrupts and process groups', () => {
 
   it('no child outlives the command: a setsid daemon left by a run is ended (normal end and timeout)', () =>
     expectNoLeaks(async () => {
-      for (const args of [['setsid sleep 31 >/dev/null 2>&1 & echo started'], ['-n', '1', '--timeout', '300ms', 'setsid sleep 31 >/dev/null 2>&1 & sleep 5']]) {
+      // A duration no other process on the machine uses, so that only our daemons are looked for.
+      const duration = `31.${process.pid}${Date.now() % 1000}`;
+      const daemon = `setsid sleep ${duration} >/dev/null 2>&1`;
+      for (const args of [[`${daemon} & echo started`], ['-n', '1', '--timeout', '300ms', `${daemon} & sleep 5`]]) {
         const result = await cli(['--verbose', ...args]);
         expect(result.stderr).toContain('ended 1 adopted process left behind by the runs');
       }
-      await eventually(() => expect(allProcesses().filter((stat) => stat.command === 'sleep' && stat.state !== 'Z' && stat.ppid === 1)).toEqual([]));
+      const ourDaemons = () => allProcesses().filter((stat) => stat.command === 'sleep' && stat.state !== 'Z' && cmdline(stat.pid) === `sleep\0${duration}\0`);
+      await eventually(() => expect(ourDaemons()).toEqual([]));
     }));
 });
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
