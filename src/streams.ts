@@ -79,7 +79,18 @@ export function stopReadingForChild(stream: object): void {
   Object.defineProperty(target, 'resume', { value: () => target, configurable: true, writable: true });
 }
 
-/** True for a stream whose fd a child reads or writes: we must not drain it. */
+/**
+ * True for a stream whose fd a child reads or writes, given to it by our spawn() or by
+ * node:child_process's: we must not drain it. Node marks such a stream with an internal symbol
+ * (`kIsUsedAsStdio`, not exported) and its own ChildProcess skips it when it resumes its unread
+ * streams at exit; we must skip it too, or our read takes the data the other child is waiting for.
+ */
 export function isUsedAsStdio(stream: object): boolean {
-  return (stream as ReadStoppable)[USED_AS_STDIO] === true;
+  return (stream as ReadStoppable)[USED_AS_STDIO] === true || isMarkedByNode(stream);
+}
+
+function isMarkedByNode(stream: object): boolean {
+  return Object.getOwnPropertySymbols(stream).some(
+    (symbol) => symbol.description === 'kIsUsedAsStdio' && (stream as Record<symbol, unknown>)[symbol] === true,
+  );
 }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { SpawnError } from '../errors';
-import { stopReadingForChild } from '../streams';
+import { isUsedAsStdio, stopReadingForChild } from '../streams';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Channel, type SendCallback } from './ipc';
@@ -171,11 +171,13 @@ export class ChildProcess extends EventEmitter {
   }
 
   // Node resumes the streams nobody consumed a tick later, so that their 'close' (and so ours)
-  // comes; the tick is the caller's last chance to start reading.
+  // comes; the tick is the caller's last chance to start reading. A stream given to another child
+  // as a stdio slot is skipped, as Node's flushStdio skips it: resuming it would make us read the
+  // data that child is waiting for (`a | b | c` with b exited before c read: c saw nothing).
   #afterExit(): void {
     process.nextTick(() => {
       for (const stream of this.stdio) {
-        if (stream instanceof Readable && stream.readable) stream.resume();
+        if (stream instanceof Readable && stream.readable && !isUsedAsStdio(stream)) stream.resume();
       }
     });
     this.#maybeClose();
