@@ -111,6 +111,18 @@ const behaviours: Behaviour[] = [
     },
   },
   {
+    name: '1. a string or bytes as a stdio slot is ERR_INVALID_SYNC_FORK_INPUT; the timeout and killSignal are checked before the stdio',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as (file: string, args: string[], options: object) => ChildLike;
+      return {
+        string: thrown(() => spawn('true', [], { stdio: ['pipe', 'input', 'pipe'] })),
+        buffer: thrown(() => spawn('true', [], { stdio: [Buffer.from('input'), 'pipe', 'pipe'] })),
+        timeoutFirst: thrown(() => spawn('true', [], { stdio: ['pipe', {}, 'pipe'], timeout: -1 })),
+        killSignalFirst: thrown(() => spawn('true', [], { stdio: 'nope', killSignal: 'SIGNOPE' })),
+      };
+    },
+  },
+  {
     name: "2. cwd: '' means unset",
     run: (cp) => observe(cp.spawn('pwd', [], { cwd: '' })),
   },
