@@ -1,9 +1,11 @@
 // Node v20's own test/parallel/test-child-process-*.js cases, ported to the conformance suite:
 // each runs against node:child_process and against ours and must observe the same. The list of
 // ported and not ported tests, with the reasons, is in docs/child_process.md.
+import { getEventListeners } from 'node:events';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
-import { conforms, describeError, thrown, type Behaviour, type ChildLike } from './helpers/conformance';
+import { callbackResult, conforms, describeError, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from './helpers/conformance';
 
 const child = path.join(__dirname, 'fixtures', 'node-ported-child.js');
 type Fork = (modulePath: unknown, args?: unknown, options?: unknown) => ChildLike & {
@@ -29,6 +31,45 @@ function events(forked: ChildLike): Promise<unknown[]> {
  */
 function withoutDisconnect(runs: unknown[][]): unknown[][] {
   return runs.map((run) => run.filter((event) => (event as unknown[])[0] !== 'disconnect'));
+}
+
+type Spawn = (file: string, args: string[], options?: object) => ChildLike;
+type ExecFile = (file: string, args: unknown[], options: object | null, callback: Callback<Error>) => ChildLike;
+type Exec = (command: string, options: object, callback: Callback<Error>) => ChildLike;
+
+function closeOf(child: ChildLike): Promise<unknown[]> {
+  return new Promise((resolve) => child.on('close', (...args: unknown[]) => resolve(args)));
+}
+
+function exitOf(child: ChildLike): Promise<unknown[]> {
+  return new Promise((resolve) => child.on('exit', (...args: unknown[]) => resolve(args)));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * test-child-process-stdio-reuse-readable-stdio.js: cat | head -n1; once head has exited, cat's
+ * stdout is ours to read again. With `resume`, as the test reads it on Node 20 (there, 'data'
+ * alone does not restart a stream that spawn() paused); without, what 'data' alone gives.
+ */
+async function reuseAfterHead(cp: ChildProcessModule, resume: boolean): Promise<unknown> {
+  const spawn = cp.spawn as unknown as Spawn;
+  const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const head = spawn('head', ['-n1'], { stdio: [cat.stdout, 'pipe', 'inherit'] });
+  const catStdout = cat.stdout as Readable;
+  cat.stdin?.write('hello\n');
+  const [headSaid, headExit] = await Promise.all([text(head.stdout), exitOf(head)]);
+  const catExited = exitOf(cat);
+  cat.stdin?.end('world\n');
+  let catSaid = '';
+  catStdout.setEncoding('utf8');
+  catStdout.on('data', (chunk: string) => (catSaid += chunk));
+  if (resume) catStdout.resume();
+  const catExit = await catExited;
+  if (resume) await closeOf(cat);
+  else await sleep(50);
+  catStdout.destroy();
+  return { headSaid, headExit, catSaid, catExit };
 }
 
 const behaviours: Behaviour[] = [
@@ -133,6 +174,124 @@ const behaviours: Behaviour[] = [
         ]),
       );
     },
+  },
+  {
+    name: 'test-child-process-stdio-reuse-readable-stdio.js (resumed explicitly, as it runs on Node 20)',
+    run: (cp) => reuseAfterHead(cp, true),
+  },
+  {
+    name: "test-child-process-stdio-reuse-readable-stdio.js ('data' alone)",
+    run: (cp) => reuseAfterHead(cp, false),
+  },
+  {
+    name: 'test-child-process-double-pipe.js',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as Spawn;
+      const grep = spawn('grep', ['o'], {});
+      const sed = spawn('sed', ['s/o/O/'], {});
+      const echo = spawn('echo', ['hello\nnode\nand\nworld\n'], {});
+      const [echoOut, grepIn, grepOut, sedIn] = [echo.stdout, grep.stdin, grep.stdout, sed.stdin] as [Readable, Writable, Readable, Writable];
+      echoOut.on('data', (data: Buffer) => {
+        if (!grepIn.write(data)) echoOut.pause();
+      });
+      grepIn.on('drain', () => echoOut.resume());
+      echoOut.on('end', () => grepIn.end());
+      grepOut.on('data', (data: Buffer) => {
+        if (!sedIn.write(data)) grepOut.pause();
+      });
+      sedIn.on('drain', () => grepOut.resume());
+      grepOut.on('end', () => sedIn.end());
+      const [result, ...closes] = await Promise.all([text(sed.stdout), closeOf(echo), closeOf(grep), closeOf(sed)]);
+      return { result, closes };
+    },
+  },
+  {
+    name: 'test-child-process-flush-stdio.js',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as Spawn;
+      const first = spawn('echo', [], {});
+      first.stdout?.read();
+      const firstClose = await closeOf(first);
+      const second = spawn('echo', ['123'], {});
+      const chunks: Buffer[] = [];
+      second.stdout?.on('readable', function (this: Readable) {
+        setImmediate(() => {
+          let chunk: Buffer | null;
+          while ((chunk = this.read() as Buffer | null) !== null) chunks.push(chunk);
+        });
+      });
+      const secondClose = await closeOf(second);
+      return { firstClose, secondClose, read: Buffer.concat(chunks).toString().trim() };
+    },
+  },
+  {
+    name: 'test-child-process-kill.js',
+    run: async (cp) => {
+      const cat = (cp.spawn as unknown as Spawn)('cat', [], {});
+      const ends: string[] = [];
+      cat.stdout?.on('end', () => ends.push('stdout end'));
+      cat.stderr?.on('end', () => ends.push('stderr end'));
+      cat.stderr?.on('data', () => ends.push('stderr data'));
+      const before = cat.killed;
+      const sent = cat.kill();
+      const closed = observe(cat);
+      return { before, sent, after: cat.killed, observed: await closed, ends: ends.sort() };
+    },
+  },
+  {
+    name: 'test-child-process-stdout-flush-exit.js',
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'flush-exit'], {});
+      const { stdout, stderr, events: seen } = await observe(spawned);
+      const lines = stdout?.split('\n') ?? [];
+      return { first: lines[0], last: lines.at(-2), count: lines.length, stderr, seen };
+    },
+  },
+  {
+    name: 'test-child-process-silent.js (its IPC half: messages flow with silent: true, output stays in the pipes)',
+    run: async (cp) => {
+      const forked = (cp.fork as unknown as Fork)(child, ['silent-ipc'], { silent: true });
+      const messages: unknown[] = [];
+      forked.on('message', (message) => messages.push(message));
+      forked.send('message to child');
+      const observed = await observe(forked);
+      return { messages, observed };
+    },
+  },
+  {
+    name: 'test-child-process-execfile.js',
+    run: async (cp) => {
+      const execFile = cp.execFile as unknown as ExecFile;
+      const exitWith = (code: number, options: object | null = null): Promise<unknown> =>
+        callbackResult((callback) => execFile(process.execPath, [child, 'exit', code], options, callback));
+      const failed = await exitWith(42);
+      const withShell = await exitWith(0, { encoding: 'utf8', shell: true });
+      const controller = new AbortController();
+      const aborted = callbackResult((callback) => execFile(process.execPath, [child, 'stay-alive'], { signal: controller.signal }, callback));
+      controller.abort();
+      const alreadyAborted = await callbackResult((callback) => execFile(process.execPath, [child, 'empty'], { signal: AbortSignal.abort() }, callback));
+      const badSignal = thrown(() => execFile(process.execPath, [child, 'empty'], { signal: 'hello' }, () => undefined));
+      const finished = new AbortController();
+      const listenersAfter = await new Promise((resolve) =>
+        execFile(process.execPath, [child, 'exit', 0], { signal: finished.signal }, (error) =>
+          resolve({ error, listeners: getEventListeners(finished.signal, 'abort').length }),
+        ),
+      );
+      const sameAsSync = await Promise.all(
+        [null, { shell: true }].map((options) =>
+          callbackResult((callback) => execFile('echo', ['foo', 'bar'], options, callback)),
+        ),
+      );
+      return { failed, withShell, aborted: await aborted, alreadyAborted, badSignal, listenersAfter, sameAsSync };
+    },
+  },
+  {
+    name: 'test-child-process-exec-timeout-expire.js (with sleep as the slow child)',
+    run: (cp) => callbackResult((callback) => (cp.exec as unknown as Exec)('sleep 5', { timeout: 50 }, callback)),
+  },
+  {
+    name: 'test-child-process-exec-timeout-not-expired.js (with sleep as the quick child)',
+    run: (cp) => callbackResult((callback) => (cp.exec as unknown as Exec)('sleep 0.05; echo done', { timeout: 5000 }, callback)),
   },
 ];
 
