@@ -5,9 +5,10 @@ import { getEventListeners } from 'node:events';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
-import { callbackResult, conforms, describeError, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from './helpers/conformance';
+import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from './helpers/conformance';
 
 const child = path.join(__dirname, 'fixtures', 'node-ported-child.js');
+const emfileFixture = path.join(__dirname, 'fixtures', 'emfile.js');
 type Fork = (modulePath: unknown, args?: unknown, options?: unknown) => ChildLike & {
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
 };
@@ -59,16 +60,17 @@ async function reuseAfterHead(cp: ChildProcessModule, resume: boolean): Promise<
   const catStdout = cat.stdout as Readable;
   cat.stdin?.write('hello\n');
   const [headSaid, headExit] = await Promise.all([text(head.stdout), exitOf(head)]);
-  const catExited = exitOf(cat);
+  const [catExited, catClosed] = [exitOf(cat), closeOf(cat)];
   cat.stdin?.end('world\n');
   let catSaid = '';
   catStdout.setEncoding('utf8');
   catStdout.on('data', (chunk: string) => (catSaid += chunk));
   if (resume) catStdout.resume();
   const catExit = await catExited;
-  if (resume) await closeOf(cat);
+  if (resume) await catClosed;
   else await sleep(50);
   catStdout.destroy();
+  if (!resume) await catClosed;
   return { headSaid, headExit, catSaid, catExit };
 }
 
@@ -292,6 +294,26 @@ const behaviours: Behaviour[] = [
   {
     name: 'test-child-process-exec-timeout-not-expired.js (with sleep as the quick child)',
     run: (cp) => callbackResult((callback) => (cp.exec as unknown as Exec)('sleep 0.05; echo done', { timeout: 5000 }, callback)),
+  },
+  {
+    name: 'test-child-process-emfile.js (under prlimit --nofile=64, in a process of its own)',
+    run: async (cp) => {
+      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node' : 'ours';
+      const { NODE_EXTRA_CA_CERTS: _slow, ...env } = process.env;
+      const limited = node.spawn('prlimit', ['--nofile=64', process.execPath, emfileFixture, moduleName], { env });
+      const { stdout, stderr, events: seen } = await observe(limited as unknown as ChildLike);
+      return { seen: JSON.parse(stdout ?? 'null') as unknown, stderr, events: seen };
+    },
+  },
+  {
+    name: 'test-child-process-detached.js (the child leads a new session and group, and outlives its parent)',
+    run: async (cp) => {
+      // $1 pid, $5 process group, $6 session, from the shell's own /proc/<pid>/stat.
+      const report = 'set -- $(cat /proc/$$/stat); [ "$1" = "$5" ] && echo group-leader; [ "$1" = "$6" ] && echo session-leader; true';
+      const detached = await observe((cp.spawn as unknown as Spawn)('sh', ['-c', report], { detached: true }));
+      const attached = await observe((cp.spawn as unknown as Spawn)('sh', ['-c', report], {}));
+      return { detached: detached.stdout, attached: attached.stdout };
+    },
   },
 ];
 

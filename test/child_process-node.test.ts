@@ -194,7 +194,7 @@ const behaviours: Behaviour[] = [
     run: async (cp) => {
       const { ChildProcess } = cp as unknown as { ChildProcess: new () => ChildLike & { spawn(options: object): unknown } };
       const child = new ChildProcess();
-      const before = { pid: child.pid, spawnfile: child.spawnfile, connected: child.connected, exitCode: child.exitCode, killed: child.killed };
+      const before = { pid: child.pid, spawnfile: child.spawnfile, connected: child.connected, exitCode: child.exitCode, killed: child.killed, stdin: child.stdin, stdio: child.stdio };
       child.spawn({ file: 'sh', args: ['custom-argv0', '-c', 'echo "$0 $1 $FOO"; pwd', 'x'], envPairs: ['FOO=bar'], cwd: '/' });
       return { before, spawnfile: child.spawnfile, spawnargs: child.spawnargs, observed: await observe(child) };
     },

@@ -24,10 +24,12 @@ interface Refable {
 export class ChildProcess extends EventEmitter {
   /** undefined until spawned, and when the spawn failed, as in Node. */
   pid: number | undefined = undefined;
-  stdin: Writable | null = null;
-  stdout: Readable | null = null;
-  stderr: Readable | null = null;
-  stdio: StdioStream[] = [];
+  // Not own properties until spawn() sets them, as in Node: undefined before, and after a spawn
+  // that ran out of fds (EMFILE, ENFILE).
+  declare stdin: Writable | null;
+  declare stdout: Readable | null;
+  declare stderr: Readable | null;
+  declare stdio: StdioStream[];
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   killed = false;
@@ -176,7 +178,7 @@ export class ChildProcess extends EventEmitter {
   // data that child is waiting for (`a | b | c` with b exited before c read: c saw nothing).
   #afterExit(): void {
     process.nextTick(() => {
-      for (const stream of this.stdio) {
+      for (const stream of this.stdio ?? []) {
         if (stream instanceof Readable && stream.readable && !isUsedAsStdio(stream)) stream.resume();
       }
     });
