@@ -315,6 +315,78 @@ const behaviours: Behaviour[] = [
       return { detached: detached.stdout, attached: attached.stdout };
     },
   },
+  {
+    name: 'test-child-process-exec-env.js',
+    run: async (cp) => {
+      let response = '';
+      const result = callbackResult((callback) => {
+        const started = (cp.exec as unknown as Exec)('/usr/bin/env', { env: { HELLO: 'WORLD' } }, callback);
+        started.stdout?.setEncoding('utf8');
+        started.stdout?.on('data', (chunk: string) => (response += chunk));
+        return started;
+      });
+      return { result: await result, response };
+    },
+  },
+  {
+    name: 'test-child-process-exec-encoding.js',
+    run: (cp) =>
+      Promise.all(
+        [{}, { encoding: 'utf8' }, { encoding: undefined }, { encoding: null }, { encoding: 'buffer' }, { encoding: 'invalid' }].map((options) =>
+          callbackResult((callback) => (cp.exec as unknown as Exec)(`"${process.execPath}" "${child}" foo-bar`, options, callback)),
+        ),
+      ),
+  },
+  {
+    name: 'test-child-process-exec-std-encoding.js',
+    run: (cp) =>
+      callbackResult((callback) => {
+        const started = (cp.exec as unknown as Exec)(`"${process.execPath}" "${child}" foo-bar`, {}, callback);
+        (started.stdout as Readable & { encoding?: string }).encoding = 'utf-8';
+        return started;
+      }),
+  },
+  {
+    name: 'test-child-process-exec-error.js',
+    run: async (cp) => ({
+      exec: await callbackResult((callback) => (cp.exec as unknown as Exec)('does-not-exist', {}, callback)),
+      execFile: await callbackResult((callback) => (cp.execFile as unknown as ExecFile)('does-not-exist', [], {}, callback)),
+    }),
+  },
+  {
+    name: 'test-child-process-exec-stdout-stderr-data-string.js',
+    run: async (cp) => {
+      const exec = cp.exec as unknown as (command: string) => ChildLike;
+      const chunks = { stdout: [] as string[], stderr: [] as string[] };
+      const listed = exec('ls /');
+      listed.stdout?.on('data', (data: unknown) => chunks.stdout.push(typeof data));
+      const missing = exec('fhqwhgads');
+      missing.stderr?.on('data', (data: unknown) => chunks.stderr.push(typeof data));
+      await Promise.all([closeOf(listed), closeOf(missing)]);
+      return { stdout: chunks.stdout.length > 0 && chunks.stdout.every((type) => type === 'string'), stderr: chunks.stderr };
+    },
+  },
+  {
+    name: 'test-child-process-exec-kill-throws.js (ChildProcess.prototype.kill patched through the module, not internals)',
+    run: async (cp) => {
+      const { prototype } = (cp as unknown as { ChildProcess: { prototype: { kill(...args: unknown[]): boolean } } }).ChildProcess;
+      const kill = prototype.kill;
+      prototype.kill = function (this: unknown, ...args: unknown[]): boolean {
+        kill.apply(this, args);
+        throw new Error('mock error');
+      };
+      try {
+        let started: ChildLike | undefined;
+        const result = await callbackResult((callback) => {
+          started = (cp.exec as unknown as Exec)(`"${process.execPath}" "${child}" foo-bar`, { maxBuffer: 0, killSignal: 'SIGKILL' }, callback);
+          return started;
+        });
+        return { result, killed: started?.killed };
+      } finally {
+        prototype.kill = kill;
+      }
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
