@@ -267,6 +267,14 @@ const behaviours: Behaviour[] = [
       const exitWith = (code: number, options: object | null = null): Promise<unknown> =>
         callbackResult((callback) => execFile(process.execPath, [child, 'exit', code], options, callback));
       const failed = await exitWith(42);
+      // A negative code in 'close' is a libuv error, named as such (the child is killed first).
+      const negative = await new Promise((resolve) => {
+        const started = execFile(process.execPath, [], null, (error, stdout, stderr) =>
+          resolve({ text: String(error), error: describeError(error), stdout, stderr }),
+        );
+        started.kill();
+        started.emit('close', -1, null);
+      });
       const withShell = await exitWith(0, { encoding: 'utf8', shell: true });
       const controller = new AbortController();
       const aborted = callbackResult((callback) => execFile(process.execPath, [child, 'stay-alive'], { signal: controller.signal }, callback));
@@ -284,7 +292,7 @@ const behaviours: Behaviour[] = [
           callbackResult((callback) => execFile('echo', ['foo', 'bar'], options, callback)),
         ),
       );
-      return { failed, withShell, aborted: await aborted, alreadyAborted, badSignal, listenersAfter, sameAsSync };
+      return { failed, negative, withShell, aborted: await aborted, alreadyAborted, badSignal, listenersAfter, sameAsSync };
     },
   },
   {
