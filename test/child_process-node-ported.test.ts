@@ -397,6 +397,78 @@ const behaviours: Behaviour[] = [
       }
     },
   },
+  {
+    name: 'test-child-process-spawn-shell.js',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as (command: string, options: object) => ChildLike;
+      const missing = spawn('does-not-exist', { shell: true });
+      const piped = spawn('echo bar | cat', { encoding: 'utf8', shell: true });
+      const env = spawn('"$NODE" -pe process.env.BAZ', { env: { ...process.env, BAZ: 'buzz', NODE: process.execPath }, encoding: 'utf8', shell: true });
+      const spawnfiles = [missing.spawnfile, missing.spawnargs];
+      const [missingSeen, pipedSeen, envSeen] = await Promise.all([observe(missing), observe(piped), observe(env)]);
+      return { spawnfiles, missing: missingSeen.events, piped: pipedSeen.stdout, env: envSeen.stdout };
+    },
+  },
+  {
+    name: 'test-child-process-execfile-maxbuf.js',
+    run: async (cp) => {
+      const execFile = cp.execFile as unknown as ExecFile;
+      const run = (args: unknown[], options: object | null, file = process.execPath, encoding?: 'stdout' | 'stderr'): Promise<unknown> =>
+        callbackResult((callback) => {
+          const started = execFile(file, args, options, callback);
+          if (encoding !== undefined) started[encoding]?.setEncoding('utf-8');
+          return started;
+        });
+      const unicode = '中文测试';
+      const results = await Promise.all([
+        run(['-e', 'console.log("a".repeat(1024 * 1024))'], null),
+        run(['-e', 'console.log("a".repeat(1024 * 1024 - 1))'], null),
+        run(['-e', 'console.log("hello world");'], { maxBuffer: Infinity }),
+        run(['hello world'], { maxBuffer: 5 }, 'echo'),
+        run(['-e', `console.log('${unicode}');`], { maxBuffer: 10 }),
+        run(['-e', `console.error('${unicode}');`], { maxBuffer: 10 }),
+        run(['-e', `console.log('${unicode}');`], { encoding: null, maxBuffer: 10 }, process.execPath, 'stdout'),
+        run(['-e', `console.error('${unicode}');`], { encoding: null, maxBuffer: 10 }, process.execPath, 'stderr'),
+      ]);
+      // The 1 MiB outputs as their length: a diff of them would be unreadable.
+      return results.map((result) => {
+        const { stdout, ...rest } = result as { stdout: unknown };
+        return { ...rest, stdout: typeof stdout === 'string' && stdout.length > 64 ? { length: stdout.length } : stdout };
+      });
+    },
+  },
+  {
+    name: 'test-child-process-stdio-big-write-end.js',
+    run: async (cp) => {
+      const started = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'count-stdin'], {});
+      const stdin = started.stdin as Writable;
+      let sent = 0;
+      let size = 0;
+      let buffer: Buffer;
+      do {
+        size += 1024;
+        buffer = Buffer.alloc(size, '.');
+        sent += size;
+      } while (stdin.write(buffer));
+      for (let i = 0; i < 100; i++) {
+        sent += size;
+        stdin.write(Buffer.alloc(size, '.'));
+      }
+      stdin.end();
+      const observed = await observe(started);
+      return { countedAll: Number(observed.stdout) === sent, events: observed.events };
+    },
+  },
+  {
+    name: 'test-child-process-env.js',
+    run: async (cp) => {
+      const env = { ...process.env, HELLO: 'WORLD', UNDEFINED: undefined, NULL: null, EMPTY: '' };
+      Object.setPrototypeOf(env, { FOO: 'BAR' });
+      const { stdout } = await observe((cp.spawn as unknown as Spawn)('/usr/bin/env', [], { env }));
+      const lines = (stdout ?? '').split('\n');
+      return ['HELLO=WORLD', 'FOO=BAR', 'UNDEFINED=undefined', 'NULL=null', 'EMPTY='].map((line) => [line, lines.includes(line)]);
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
