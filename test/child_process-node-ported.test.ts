@@ -3,12 +3,14 @@
 // ported and not ported tests, with the reasons, is in docs/child_process.md.
 import { getEventListeners } from 'node:events';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
 import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from './helpers/conformance';
 
 const child = path.join(__dirname, 'fixtures', 'node-ported-child.js');
 const emfileFixture = path.join(__dirname, 'fixtures', 'emfile.js');
+const oursBuilt = path.join(__dirname, '..', 'dist', 'child_process.js');
 type Fork = (modulePath: unknown, args?: unknown, options?: unknown) => ChildLike & {
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
 };
@@ -467,6 +469,67 @@ const behaviours: Behaviour[] = [
       const { stdout } = await observe((cp.spawn as unknown as Spawn)('/usr/bin/env', [], { env }));
       const lines = (stdout ?? '').split('\n');
       return ['HELLO=WORLD', 'FOO=BAR', 'UNDEFINED=undefined', 'NULL=null', 'EMPTY='].map((line) => [line, lines.includes(line)]);
+    },
+  },
+  {
+    name: 'test-child-process-exec-abortcontroller-promisified.js',
+    run: async (cp) => {
+      const exec = promisify(cp.exec as unknown as (command: string, options: object, callback: Callback<Error>) => void) as unknown as (
+        command: string,
+        options: object,
+      ) => Promise<unknown>;
+      const settled = (promise: Promise<unknown>): Promise<unknown> =>
+        promise.then(
+          () => 'resolved',
+          (error: unknown) => describeError(error),
+        );
+      const controller = new AbortController();
+      const abortedLater = settled(exec('sleep 120', { signal: controller.signal }));
+      controller.abort();
+      const abortedBefore = settled(exec('sleep 120', { signal: AbortSignal.abort() }));
+      return {
+        abortedLater: await abortedLater,
+        abortedBefore: await abortedBefore,
+        plainObject: thrown(() => exec('sleep 120', { signal: {} })),
+        aFunction: thrown(() => exec('sleep 120', { signal: () => undefined })),
+      };
+    },
+  },
+  {
+    name: 'test-child-process-exec-cwd.js',
+    run: (cp) => callbackResult((callback) => (cp.exec as unknown as Exec)('pwd', { cwd: '/dev' }, callback)),
+  },
+  {
+    name: 'test-child-process-default-options.js (process.env changed at run time reaches the child)',
+    run: async (cp) => {
+      process.env['HELLO_FROM_PORTED_TEST'] = 'WORLD';
+      try {
+        const { stdout } = await observe((cp.spawn as unknown as Spawn)('/usr/bin/env', [], {}));
+        return (stdout ?? '').split('\n').includes('HELLO_FROM_PORTED_TEST=WORLD');
+      } finally {
+        delete process.env['HELLO_FROM_PORTED_TEST'];
+      }
+    },
+  },
+  {
+    name: 'test-child-process-exec-timeout-kill.js (with sleep as the slow child)',
+    run: async (cp) => {
+      let started: ChildLike | undefined;
+      const result = await callbackResult((callback) => {
+        started = (cp.exec as unknown as Exec)('sleep 5', { timeout: 50, killSignal: 'SIGKILL' }, callback);
+        return started;
+      });
+      return { result, timedOut: (started as { timedOut?: unknown } | undefined)?.timedOut };
+    },
+  },
+  {
+    name: "test-child-process-stdio-inherit.js (cat with stdio 'inherit' in a child of ours)",
+    run: async (cp) => {
+      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
+      const parent = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'cat-inherit', moduleName], {});
+      parent.stdin?.end('asdfasdf');
+      const { events: seen, stdout, stderr } = await observe(parent);
+      return { seen, stdout, stderr };
     },
   },
 ];
