@@ -532,6 +532,21 @@ const behaviours: Behaviour[] = [
       return { seen, stdout, stderr };
     },
   },
+  {
+    name: 'test-child-process-uid-gid.js (as uid 65534 through setpriv, since Node skips it as root)',
+    run: async (cp) => {
+      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
+      const { NODE_EXTRA_CA_CERTS: _slow, ...env } = process.env;
+      // CAP_DAC_READ_SEARCH keeps the right to read a checkout in a 0700 directory; it gives no uid.
+      const unprivileged = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps', '+dac_read_search', '--ambient-caps', '+dac_read_search'];
+      const fixture = [process.execPath, child, 'uid-gid', moduleName];
+      // Not root: already the case Node's test is written for.
+      const [file, ...args] = process.getuid?.() === 0 ? ['setpriv', ...unprivileged, ...fixture] : fixture;
+      const started = node.spawn(file as string, args, { env });
+      const { stdout, stderr } = await observe(started as unknown as ChildLike);
+      return { thrown: JSON.parse(stdout ?? 'null') as unknown, stderr };
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
