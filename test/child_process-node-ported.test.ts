@@ -547,6 +547,43 @@ const behaviours: Behaviour[] = [
       return { thrown: JSON.parse(stdout ?? 'null') as unknown, stderr };
     },
   },
+  {
+    name: 'test-child-process-stdout-flush.js',
+    run: async (cp) => {
+      const printer = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'print-chars', '500000'], {});
+      const { stdout, stderr, events: seen } = await observe(printer);
+      return { count: stdout?.length, stderr, seen };
+    },
+  },
+  {
+    name: 'test-child-process-execFile-promisified-abortController.js',
+    run: async (cp) => {
+      const execFile = promisify(cp.execFile as unknown as (file: string, args: unknown[], options: object, callback: Callback<Error>) => void) as unknown as (
+        file: string,
+        args: unknown[],
+        options: object,
+      ) => Promise<unknown>;
+      const settled = (start: () => Promise<unknown>): Promise<unknown> => {
+        try {
+          return start().then(
+            () => 'resolved',
+            (error: unknown) => ({ rejected: describeError(error) }),
+          );
+        } catch (error) {
+          return Promise.resolve({ threw: describeError(error) });
+        }
+      };
+      const controller = new AbortController();
+      const abortedLater = settled(() => execFile(process.execPath, [child, 'stay-alive'], { signal: controller.signal }));
+      controller.abort();
+      return Promise.all([
+        abortedLater,
+        settled(() => execFile(process.execPath, [child, 'empty'], { signal: AbortSignal.abort() })),
+        settled(() => execFile(process.execPath, [child, 'empty'], { signal: {} })),
+        settled(() => execFile(process.execPath, [child, 'empty'], { signal: 'world!' })),
+      ]);
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
