@@ -724,6 +724,61 @@ const behaviours: Behaviour[] = [
       return { noIpc, stdoutIsNull, received, stderr, seen, exit };
     },
   },
+  {
+    name: 'test-child-process-stdin.js',
+    run: async (cp) => {
+      const cat = (cp.spawn as unknown as Spawn)('cat', [], {});
+      const stdin = cat.stdin as Writable & { readable?: boolean };
+      stdin.write('hello');
+      stdin.write(' ');
+      stdin.write('world');
+      const sides = { writable: stdin.writable, readable: stdin.readable };
+      stdin.end();
+      return { sides, observed: await observe(cat) };
+    },
+  },
+  {
+    name: 'test-child-process-fork-stdio-string-variant.js',
+    run: async (cp) => {
+      const fork = cp.fork as unknown as Fork;
+      const malformed = thrown(() => fork(child, { stdio: '33' }));
+      const runs = await Promise.all(
+        ['pipe', 'inherit', 'ignore'].map((stdio) => {
+          const forked = fork(child, ['spawn-node'], { stdio });
+          const messages: unknown[] = [];
+          forked.on('message', (message) => messages.push(message));
+          forked.send({ hello: 'world' });
+          return exitOf(forked).then((exit) => {
+            forked.stdout?.destroy();
+            forked.stderr?.destroy();
+            return { stdio, messages, exit };
+          });
+        }),
+      );
+      return { malformed, runs };
+    },
+  },
+  {
+    name: 'test-child-process-stdio.js',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as Spawn;
+      const piped = spawn('pwd', [], { stdio: ['pipe'] });
+      const ignored = spawn('pwd', [], { stdio: 'ignore' });
+      const shapes = { piped: [piped.stdout !== null, piped.stderr !== null], ignored: [ignored.stdout, ignored.stderr] };
+      const options = { stdio: 'ignore' };
+      (cp as unknown as { spawnSync: typeof node.spawnSync }).spawnSync('cat', [], options as node.SpawnSyncOptions);
+      await Promise.all([observe(piped), observe(ignored)]);
+      return { shapes, optionsUntouched: options };
+    },
+  },
+  {
+    name: 'test-child-process-spawn-args.js (undefined, null and [] as args keep the options)',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as (file: string, args: unknown, options: object) => ChildLike;
+      const outputs = await Promise.all([undefined, null, []].map(async (args) => (await observe(spawn('pwd', args, { cwd: '/tmp' }))).stdout));
+      return [...new Set(outputs)];
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
