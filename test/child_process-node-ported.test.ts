@@ -5,6 +5,7 @@ import { getEventListeners } from 'node:events';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
@@ -778,6 +779,22 @@ const behaviours: Behaviour[] = [
       const outputs = await Promise.all([undefined, null, []].map(async (args) => (await observe(spawn('pwd', args, { cwd: '/tmp' }))).stdout));
       return [...new Set(outputs)];
     },
+  },
+  {
+    name: 'test-child-process-fork-close.js',
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['message-and-exit'])),
+  },
+  {
+    name: 'test-child-process-fork-no-shell.js',
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['no-shell', '$foo'], { shell: true, env: { ...process.env, foo: 'bar' } })),
+  },
+  {
+    name: 'test-child-process-fork-url.mjs (a file: URL as modulePath)',
+    run: (cp) => events((cp.fork as unknown as Fork)(pathToFileURL(child), ['disconnect'])),
+  },
+  {
+    name: 'test-child-process-can-write-to-stdout.js',
+    run: (cp) => observe((cp.spawn as unknown as Spawn)(process.execPath, ['-e', "process.stdout.write('hello, world!\\n')"], {})),
   },
 ];
 
