@@ -796,6 +796,55 @@ const behaviours: Behaviour[] = [
     name: 'test-child-process-can-write-to-stdout.js',
     run: (cp) => observe((cp.spawn as unknown as Spawn)(process.execPath, ['-e', "process.stdout.write('hello, world!\\n')"], {})),
   },
+  {
+    name: 'test-child-process-fork-ref2.js',
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['disconnect-then-listen'])),
+  },
+  {
+    name: 'test-child-process-no-deprecation.js',
+    run: (cp) =>
+      observe(
+        (cp.spawn as unknown as Spawn)(
+          process.execPath,
+          ['-e', "process.noDeprecation = true; process.emitWarning('Something else is deprecated.', 'DeprecationWarning')"],
+          {},
+        ),
+      ),
+  },
+  {
+    // Its spawnSync half is left out: Node 20.20's spawnSync aborts the whole process on an
+    // 'overlapped' slot (a failed check in SyncProcessRunner::ParseStdioOptions).
+    name: "test-child-process-stdio-overlapped.js (its spawn half, with cat in place of Node's overlapped-checker)",
+    run: async (cp) => {
+      const cat = (cp.spawn as unknown as Spawn)('cat', [], { stdio: ['overlapped', 'pipe', 'pipe'] });
+      cat.stdin?.end('50');
+      return observe(cat);
+    },
+  },
+  {
+    name: 'test-child-process-fork-detached.js (the detached grandchild outlives the parent that forked it)',
+    run: async (cp) => {
+      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
+      const parent = (cp.fork as unknown as Fork)(child, ['nonpersistent-fork', moduleName], { silent: true });
+      const pid = Number((await new Promise((resolve) => parent.stdout?.once('data', resolve))) as Buffer);
+      parent.kill();
+      await exitOf(parent);
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const outlived = alive();
+      process.kill(pid, 'SIGKILL');
+      while (alive()) await sleep(10);
+      parent.stdout?.destroy();
+      parent.stderr?.destroy();
+      return { outlived };
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
