@@ -53,6 +53,17 @@ function exitOf(child: ChildLike): Promise<unknown[]> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What a process of ours passes to require() to load the module under test. */
+function requirable(cp: ChildProcessModule): string {
+  return cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
+}
+
+/** Our environment without NODE_EXTRA_CA_CERTS, which slows every node start down. */
+function quickNodeEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _slow, ...env } = process.env;
+  return env;
+}
+
 /**
  * test-child-process-stdio-reuse-readable-stdio.js: cat | head -n1; once head has exited, cat's
  * stdout is ours to read again. With `resume`, as the test reads it on Node 20 (there, 'data'
@@ -311,9 +322,7 @@ const behaviours: Behaviour[] = [
   {
     name: 'test-child-process-emfile.js (under prlimit --nofile=64, in a process of its own)',
     run: async (cp) => {
-      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node' : 'ours';
-      const { NODE_EXTRA_CA_CERTS: _slow, ...env } = process.env;
-      const limited = node.spawn('prlimit', ['--nofile=64', process.execPath, emfileFixture, moduleName], { env });
+      const limited = node.spawn('prlimit', ['--nofile=64', process.execPath, emfileFixture, requirable(cp)], { env: quickNodeEnv() });
       const { stdout, stderr, events: seen } = await observe(limited as unknown as ChildLike);
       return { seen: JSON.parse(stdout ?? 'null') as unknown, stderr, events: seen };
     },
@@ -528,7 +537,7 @@ const behaviours: Behaviour[] = [
   {
     name: "test-child-process-stdio-inherit.js (cat with stdio 'inherit' in a child of ours)",
     run: async (cp) => {
-      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
+      const moduleName = requirable(cp);
       const parent = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'cat-inherit', moduleName], {});
       parent.stdin?.end('asdfasdf');
       const { events: seen, stdout, stderr } = await observe(parent);
@@ -538,8 +547,8 @@ const behaviours: Behaviour[] = [
   {
     name: 'test-child-process-uid-gid.js (as uid 65534 through setpriv, since Node skips it as root)',
     run: async (cp) => {
-      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
-      const { NODE_EXTRA_CA_CERTS: _slow, ...env } = process.env;
+      const moduleName = requirable(cp);
+      const env = quickNodeEnv();
       // CAP_DAC_READ_SEARCH keeps the right to read a checkout in a 0700 directory; it gives no uid.
       const unprivileged = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps', '+dac_read_search', '--ambient-caps', '+dac_read_search'];
       const fixture = [process.execPath, child, 'uid-gid', moduleName];
@@ -824,7 +833,7 @@ const behaviours: Behaviour[] = [
   {
     name: 'test-child-process-fork-detached.js (the detached grandchild outlives the parent that forked it)',
     run: async (cp) => {
-      const moduleName = cp === (node as unknown as ChildProcessModule) ? 'node:child_process' : oursBuilt;
+      const moduleName = requirable(cp);
       const parent = (cp.fork as unknown as Fork)(child, ['nonpersistent-fork', moduleName], { silent: true });
       const pid = Number((await new Promise((resolve) => parent.stdout?.once('data', resolve))) as Buffer);
       parent.kill();
