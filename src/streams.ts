@@ -95,11 +95,21 @@ interface ReadStoppable {
   [USED_AS_STDIO]?: boolean;
 }
 
+// The stdio streams of our own children: their owners (Subprocess, the drop-in's ChildProcess)
+// check isUsedAsStdio() before they resume them at exit.
+const OUR_CHILDRENS_STREAMS = new WeakSet<object>();
+
+/** Called by the Subprocess that made this stream. */
+export function markAsOurChildsStream(stream: object): void {
+  OUR_CHILDRENS_STREAMS.add(stream);
+}
+
 /**
  * After a spawn that gave a child this stream's fd, as Node does: our side stops reading it, or
- * we would race the child for its data. Node's own ChildProcess resumes a stream of its child at
- * that child's exit unless it marked it itself, which it cannot do for a spawn of ours: resume()
- * becomes a no-op on this instance, the one thing that would start reading it again.
+ * we would race the child for its data. A stream of our own child stays resumable, as in Node
+ * (read it again once that child is done with it). Node's own ChildProcess resumes a stream of its
+ * child at that child's exit unless it marked it itself, which it cannot do for a spawn of ours:
+ * for such a stream resume() becomes a no-op, the one thing that would start reading it again.
  */
 export function stopReadingForChild(stream: object): void {
   const target = stream as ReadStoppable & Partial<Readable>;
@@ -111,10 +121,22 @@ export function stopReadingForChild(stream: object): void {
   }
   target.pause();
   if (target._readableState) target._readableState.reading = false;
+  if (OUR_CHILDRENS_STREAMS.has(target)) return;
   Object.defineProperty(target, 'resume', { value: () => target, configurable: true, writable: true });
 }
 
-/** True for a stream whose fd a child reads or writes: we must not drain it. */
+/**
+ * True for a stream whose fd a child reads or writes, given to it by our spawn() or by
+ * node:child_process's: we must not drain it. Node marks such a stream with an internal symbol
+ * (`kIsUsedAsStdio`, not exported) and its own ChildProcess skips it when it resumes its unread
+ * streams at exit; we must skip it too, or our read takes the data the other child is waiting for.
+ */
 export function isUsedAsStdio(stream: object): boolean {
-  return (stream as ReadStoppable)[USED_AS_STDIO] === true;
+  return (stream as ReadStoppable)[USED_AS_STDIO] === true || isMarkedByNode(stream);
+}
+
+function isMarkedByNode(stream: object): boolean {
+  return Object.getOwnPropertySymbols(stream).some(
+    (symbol) => symbol.description === 'kIsUsedAsStdio' && (stream as Record<symbol, unknown>)[symbol] === true,
+  );
 }

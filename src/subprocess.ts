@@ -8,7 +8,7 @@ import { reaper } from './reaper';
 import { SpawnError } from './errors';
 import { signalName, toSignalNumber, type SignalInput } from './signals';
 import type { GroupOfChild } from './process-settings';
-import { drainIfUnconsumed, duplexFromFd, joinStreams, readableFromFd, writableFromFd } from './streams';
+import { drainIfUnconsumed, duplexFromFd, joinStreams, markAsOurChildsStream, readableFromFd, writableFromFd } from './streams';
 
 export type { Rusage } from './native';
 
@@ -207,6 +207,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (fd === CLOSED_UNREAD) return slot === 0 ? destroyedWritable() : endedReadable();
     if (fd < 0) return null;
     const stream = slot === 0 ? writableFromFd(fd) : slot <= 2 ? readableFromFd(fd, this.pipeSize) : duplexFromFd(fd);
+    markAsOurChildsStream(stream);
     this.fds[slot] = TAKEN;
     this.streams[slot] = stream;
     if (slot > 0) this.countUntilClosed(stream);

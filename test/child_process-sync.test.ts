@@ -247,6 +247,26 @@ const behaviours: Behaviour[] = [
       thrown(() => cp.spawnSync('echo', 'notarray' as unknown as string[])),
     ],
   },
+  // lib/child_process.js spawnSync -> getValidStdio(stdio, true): no channel for a synchronous child.
+  {
+    name: "spawnSync, execSync, execFileSync: an 'ipc' slot throws ERR_IPC_SYNC_FORK, after the timeout, maxBuffer and killSignal checks",
+    run: (cp) => {
+      const ipc = ['pipe', 'pipe', 'pipe', 'ipc'] as node.StdioOptions;
+      return {
+        spawnSync: thrown(() => cp.spawnSync('true', [], { stdio: ipc })),
+        spawnSyncFirstSlot: thrown(() => cp.spawnSync('true', { stdio: ['ipc'] })),
+        twoChannels: thrown(() => cp.spawnSync('true', { stdio: ['pipe', 'pipe', 'pipe', 'ipc', 'ipc'] })),
+        missingProgram: thrown(() => cp.spawnSync('no-such-program-for-conformance', { stdio: ipc })),
+        withInput: thrown(() => cp.spawnSync('cat', { stdio: ipc, input: 'x' })),
+        execSync: thrown(() => cp.execSync('true', { stdio: ipc })),
+        execFileSync: thrown(() => cp.execFileSync('true', [], { stdio: ipc })),
+        badTimeoutFirst: thrown(() => cp.spawnSync('true', { stdio: ipc, timeout: -1 })),
+        badMaxBufferFirst: thrown(() => cp.spawnSync('true', { stdio: ipc, maxBuffer: -1 })),
+        badKillSignalFirst: thrown(() => cp.spawnSync('true', { stdio: ipc, killSignal: 'SIGNOPE' as NodeJS.Signals })),
+        badFileFirst: thrown(() => cp.spawnSync('', { stdio: ipc })),
+      };
+    },
+  },
   // test-child-process-execsync-maxbuf.js, test-child-process-execfilesync-maxbuf.js
   {
     name: 'execSync: past maxBuffer it throws ENOBUFS with the output',

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { SpawnError } from '../errors';
-import { stopReadingForChild } from '../streams';
+import { isUsedAsStdio, stopReadingForChild } from '../streams';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Channel, type SendCallback } from './ipc';
@@ -24,10 +24,12 @@ interface Refable {
 export class ChildProcess extends EventEmitter {
   /** undefined until spawned, and when the spawn failed, as in Node. */
   pid: number | undefined = undefined;
-  stdin: Writable | null = null;
-  stdout: Readable | null = null;
-  stderr: Readable | null = null;
-  stdio: StdioStream[] = [];
+  // Not own properties until spawn() sets them, as in Node: undefined before, and after a spawn
+  // that ran out of fds (EMFILE, ENFILE).
+  declare stdin: Writable | null;
+  declare stdout: Readable | null;
+  declare stderr: Readable | null;
+  declare stdio: StdioStream[];
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   killed = false;
@@ -171,11 +173,13 @@ export class ChildProcess extends EventEmitter {
   }
 
   // Node resumes the streams nobody consumed a tick later, so that their 'close' (and so ours)
-  // comes; the tick is the caller's last chance to start reading.
+  // comes; the tick is the caller's last chance to start reading. A stream given to another child
+  // as a stdio slot is skipped, as Node's flushStdio skips it: resuming it would make us read the
+  // data that child is waiting for (`a | b | c` with b exited before c read: c saw nothing).
   #afterExit(): void {
     process.nextTick(() => {
-      for (const stream of this.stdio) {
-        if (stream instanceof Readable && stream.readable) stream.resume();
+      for (const stream of this.stdio ?? []) {
+        if (stream instanceof Readable && stream.readable && !isUsedAsStdio(stream)) stream.resume();
       }
     });
     this.#maybeClose();

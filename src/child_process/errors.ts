@@ -111,6 +111,15 @@ export function ipcOnlyOne(): Error {
   return nodeError(Error, 'ERR_IPC_ONE_PIPE', 'Child process can have only one IPC pipe');
 }
 
+export function ipcSyncFork(): Error {
+  return nodeError(Error, 'ERR_IPC_SYNC_FORK', 'IPC cannot be used with synchronous forks');
+}
+
+/** A string or bytes as a stdio slot: input only the Sync functions could take. */
+export function invalidSyncForkInput(value: unknown): Error {
+  return nodeError(TypeError, 'ERR_INVALID_SYNC_FORK_INPUT', `Asynchronous forks do not support Buffer, TypedArray, DataView or string input: ${inspect(value)}`);
+}
+
 export function unknownSignal(signal: unknown): Error {
   return nodeError(TypeError, 'ERR_UNKNOWN_SIGNAL', `Unknown signal: ${String(signal)}`);
 }

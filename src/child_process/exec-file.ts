@@ -106,7 +106,7 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   // length of a decoded chunk counts its bytes, and the cut of a stdout string is at that index.
   function collect(name: 'stdout' | 'stderr'): void {
     const stream = child[name];
-    if (stream === null) return;
+    if (stream == null) return;
     if (encoding !== null) stream.setEncoding(encoding);
     let length = 0;
     stream.on('data', (chunk: Output) => {

@@ -5,7 +5,7 @@ import type { ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ownProperties } from '../validate';
 import type { ChildProcess } from './child-process';
-import { invalidArgType, ipcRequired } from './errors';
+import { invalidArgType, invalidArgValue, ipcRequired } from './errors';
 import { validateNoNul, validateString } from './normalize';
 import { spawn } from './spawn';
 
@@ -45,9 +45,15 @@ function validateModulePath(modulePath: unknown): string {
 
 type Stdio = ForkOptions['stdio'];
 
-// 'pipe', 'inherit' or 'ignore' for all three plus 'ipc'; an array must name 'ipc' itself.
+const STDIO_NAMES = new Set(['pipe', 'inherit', 'ignore', 'overlapped']);
+
+// 'pipe', 'inherit' or 'ignore' for all three plus 'ipc' (any other string is Node's
+// ERR_INVALID_ARG_VALUE); an array must name 'ipc' itself.
 function forkStdio(stdio: Stdio, silent: boolean): Stdio {
-  if (typeof stdio === 'string') return [stdio, stdio, stdio, 'ipc'] as Stdio;
+  if (typeof stdio === 'string') {
+    if (!STDIO_NAMES.has(stdio)) throw invalidArgValue('stdio', stdio);
+    return [stdio, stdio, stdio, 'ipc'] as Stdio;
+  }
   if (!Array.isArray(stdio)) return silent ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc'];
   if (!stdio.includes('ipc')) throw ipcRequired('options.stdio');
   return stdio;

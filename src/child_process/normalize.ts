@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedStdioSlot, SpawnOptions } from '../options';
 import { fdOfStream } from '../streams';
 import { ownProperties } from '../validate';
-import { invalidArgType, invalidArgValue, ipcOnlyOne, outOfRange, unknownSignal, unsupportedStdio } from './errors';
+import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcSyncFork, outOfRange, unknownSignal, unsupportedStdio } from './errors';
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 
@@ -40,7 +40,10 @@ export const DEFAULT_SHELL = '/bin/sh';
 
 export type Serialization = 'json' | 'advanced';
 
-export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, maybeOptions: unknown): SpawnCall {
+/** spawn() and its kin, or spawnSync() and its kin: the Sync ones check maxBuffer and refuse 'ipc'. */
+export type SpawnMode = 'async' | 'sync';
+
+export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, maybeOptions: unknown, mode: SpawnMode = 'async'): SpawnCall {
   const validFile = validateString(file, 'file');
   if (validFile.length === 0) throw invalidArgValue('file', validFile, 'cannot be empty');
   let args: string[];
@@ -60,7 +63,7 @@ export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, m
     throw invalidArgType('options', 'of type object', options);
   }
   // Own properties only, as Node 20: an inherited option (a polluted Object.prototype) is none.
-  return interpret(validFile, args, validateOptions(ownProperties((options ?? {}) as NodeSpawnOptions)));
+  return interpret(validFile, args, validateOptions(ownProperties((options ?? {}) as NodeSpawnOptions), mode));
 }
 
 export function isSpawnCall(value: unknown): value is SpawnCall {
@@ -121,7 +124,10 @@ interface ValidStdio {
   sharedStreams: object[];
 }
 
-function validateOptions(options: NodeSpawnOptions): ValidOptions {
+// In Node's order: normalizeSpawnArguments checks the process options, spawn() then the timeout,
+// the abort signal and killSignal (spawnSync: timeout, maxBuffer, killSignal), and only then the
+// stdio, so that a bad timeout is reported before a bad stdio slot.
+function validateOptions(options: NodeSpawnOptions, mode: SpawnMode = 'async'): ValidOptions {
   if (options.detached != null) validateBoolean(options.detached, 'options.detached');
   if (options.windowsHide != null) validateBoolean(options.windowsHide, 'options.windowsHide');
   const verbatim = (options as { windowsVerbatimArguments?: unknown }).windowsVerbatimArguments;
@@ -130,7 +136,7 @@ function validateOptions(options: NodeSpawnOptions): ValidOptions {
   if (shell != null && typeof shell !== 'boolean' && typeof shell !== 'string') {
     throw invalidArgType('options.shell', 'one of type boolean or string', shell);
   }
-  return {
+  const processOptions = {
     // '' is unset, as in Node.
     cwd: options.cwd == null || options.cwd === '' ? undefined : validateCwd(options.cwd),
     env: options.env == null ? undefined : envFor(options.env),
@@ -140,12 +146,13 @@ function validateOptions(options: NodeSpawnOptions): ValidOptions {
     detached: options.detached === true,
     uid: options.uid == null ? undefined : validateInt32(options.uid, 'options.uid'),
     gid: options.gid == null ? undefined : validateInt32(options.gid, 'options.gid'),
-    stdio: validateStdio(options.stdio),
-    serialization: validateSerialization(options.serialization),
-    timeout: validateTimeout(options.timeout),
-    killSignal: options.killSignal == null ? SIGTERM : sanitizeKillSignal(options.killSignal),
-    signal: validateAbortSignal(options.signal),
   };
+  const timeout = validateTimeout(options.timeout);
+  if (mode === 'sync' && Object.hasOwn(options, 'maxBuffer')) validateMaxBuffer((options as { maxBuffer?: unknown }).maxBuffer);
+  const signal = validateAbortSignal(options.signal);
+  const killSignal = options.killSignal == null ? SIGTERM : sanitizeKillSignal(options.killSignal);
+  const serialization = validateSerialization(options.serialization);
+  return { ...processOptions, timeout, signal, killSignal, serialization, stdio: validateStdio(options.stdio, mode) };
 }
 
 function interpret(file: string, args: string[], options: ValidOptions): SpawnCall {
@@ -195,7 +202,7 @@ export function validateSerialization(serialization: unknown): Serialization {
  * Node's getValidStdio: 'pipe', 'ignore', 'inherit', 'ipc' (once), an fd, or a stream with an fd
  * underneath (another child's stdout, a socket), whose fd the child then shares.
  */
-export function validateStdio(stdio: unknown): ValidStdio {
+export function validateStdio(stdio: unknown, mode: SpawnMode = 'async'): ValidStdio {
   const sharedStreams: object[] = [];
   if (stdio === undefined || stdio === null) return { slots: ['pipe', 'pipe', 'pipe'], ipc: undefined, sharedStreams };
   if (typeof stdio === 'string') {
@@ -211,6 +218,8 @@ export function validateStdio(stdio: unknown): ValidStdio {
   for (let i = 0; i < Math.max(3, stdio.length); i++) {
     const slot: unknown = stdio[i];
     if (slot === 'ipc') {
+      // Node: a synchronous child has no event loop on our side to serve a channel.
+      if (mode === 'sync') throw ipcSyncFork();
       if (ipc !== undefined) throw ipcOnlyOne();
       // Our socketpairs start at fd 3; 0 to 2 are one-way pipes.
       if (i < 3) throw unsupportedStdio(i, slot);
@@ -218,11 +227,20 @@ export function validateStdio(stdio: unknown): ValidStdio {
       slots.push('pipe');
       continue;
     }
+    // Node's spawnSync skips such a slot (the later ones move down); ours refuses it.
+    if (mode === 'async' && isInputSlot(slot)) throw invalidSyncForkInput(slot);
     slots.push(validateSlot(slot, i, sharedStreams));
   }
   // libuv leaves an ignored fd above 2 closed, which is what closing the unlisted fds gives.
   while (slots.length > 3 && slots.length - 1 !== ipc && slots[slots.length - 1] === 'ignore') slots.pop();
   return { slots, ipc, sharedStreams };
+}
+
+const SLOT_NAMES = new Set(['pipe', 'overlapped', 'ignore', 'inherit', 'ipc']);
+
+// Bytes or a string other than a slot's name: what Node's getValidStdio takes as input.
+function isInputSlot(slot: unknown): boolean {
+  return ArrayBuffer.isView(slot) || (typeof slot === 'string' && !SLOT_NAMES.has(slot));
 }
 
 function validateSlot(slot: unknown, index: number, sharedStreams: object[]): ResolvedStdioSlot {

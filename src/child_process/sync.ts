@@ -26,7 +26,7 @@ const { SIGTERM } = constants.signals;
 
 const implementations = {
   spawnSync(file: unknown, argsOrOptions?: unknown, maybeOptions?: unknown): SyncReturns {
-    const call = normalizeSpawnArguments(file, argsOrOptions, maybeOptions);
+    const call = normalizeSpawnArguments(file, argsOrOptions, maybeOptions, 'sync');
     const options = ownOptions(Array.isArray(argsOrOptions) ? maybeOptions : argsOrOptions);
     const limits = syncLimits(options, call);
     let run: NativeSyncRun;
