@@ -8,6 +8,7 @@ const SPAWN_TESTS = [
   'test/reaper.test.ts',
   'test/process-settings.test.ts',
   'test/cli.test.ts',
+  'test/child_process-node.test.ts',
 ];
 
 // Tests spawn real processes and count the test process's own fds and children, so each test

@@ -496,14 +496,16 @@ const behaviours: Behaviour[] = [
           (error: unknown) => describeError(error),
         );
       const controller = new AbortController();
-      const abortedLater = settled(exec('sleep 120', { signal: controller.signal }));
+      // `exec` so that the abort's SIGTERM ends the sleep itself: Node's test leaves the shell's
+      // sleep running as an orphan for two minutes.
+      const abortedLater = settled(exec('exec sleep 120', { signal: controller.signal }));
       controller.abort();
-      const abortedBefore = settled(exec('sleep 120', { signal: AbortSignal.abort() }));
+      const abortedBefore = settled(exec('exec sleep 120', { signal: AbortSignal.abort() }));
       return {
         abortedLater: await abortedLater,
         abortedBefore: await abortedBefore,
-        plainObject: thrown(() => exec('sleep 120', { signal: {} })),
-        aFunction: thrown(() => exec('sleep 120', { signal: () => undefined })),
+        plainObject: thrown(() => exec('exec sleep 120', { signal: {} })),
+        aFunction: thrown(() => exec('exec sleep 120', { signal: () => undefined })),
       };
     },
   },
