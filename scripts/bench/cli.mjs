@@ -20,7 +20,8 @@ const tools = [
   { name: 'process-spawner -j 2', line: (w) => `seq ${w.count} | "${process.execPath}" "${cli}" -j 2 -n ${w.count} '${w.command}' > /dev/null` },
   // xargs appends the argument: `true 1` is fine, head needs sh -c to drop it ($0).
   { name: 'xargs -P 2', line: (w) => `seq ${w.count} | xargs -P 2 -n 1 ${w.command === 'true' ? 'true' : `sh -c '${w.command}'`} > /dev/null` },
-  ...(hasParallel ? [{ name: 'GNU parallel -j 2', line: (w) => `seq ${w.count} | parallel --will-cite -j 2 '${w.command}' > /dev/null` }] : []),
+  // parallel appends the argument too; after `#` the shell reads it as a comment.
+  ...(hasParallel ? [{ name: 'GNU parallel -j 2', line: (w) => `seq ${w.count} | parallel --will-cite -j 2 '${w.command} #' > /dev/null` }] : []),
 ];
 
 function time(line) {
