@@ -32,7 +32,6 @@ export function spawn(
     fds: outcome.fds,
     group: plan.group,
     startedAt,
-    pipeSize: plan.request.pipeSize,
   });
 }
 

@@ -3,43 +3,8 @@
 import net from 'node:net';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 
-// Node reads a pipe 64 KiB per read(2) whatever its capacity.
-const NODE_READ_SIZE = 64 * 1024;
-// Root may make pipes larger than pipe-max-size (1 MiB); no single read buffer grows past this.
-const MAX_READ_SIZE = 4 * 1024 * 1024;
-
-/**
- * Our end of a pipe the child writes. With a pipe larger than Node's read size (`pipeSize`), each
- * read(2) takes up to the whole pipe: a 1 MiB pipe is emptied in one call instead of sixteen.
- */
-export function readableFromFd(fd: number, pipeSize = 0): net.Socket {
-  if (pipeSize <= NODE_READ_SIZE) return new net.Socket({ fd, readable: true, writable: false });
-  return largeReadSocket(fd, Math.min(pipeSize, MAX_READ_SIZE));
-}
-
-/**
- * A net.Socket that reads into a buffer of `readSize` bytes (Node's `onread`) and pushes each read
- * into itself, so it streams as any socket does ('data', pause(), pipe(), back-pressure). A large
- * read is handed over as it is and the next read gets a fresh buffer; a small one is copied out,
- * so that a few bytes never keep the whole buffer alive.
- */
-function largeReadSocket(fd: number, readSize: number): net.Socket {
-  let buffer: Buffer | null = null;
-  const nextBuffer = (): Buffer => (buffer ??= Buffer.allocUnsafeSlow(readSize));
-  const socket: net.Socket = new net.Socket({
-    fd,
-    readable: true,
-    writable: false,
-    onread: {
-      buffer: nextBuffer,
-      callback: (bytes, filled) => {
-        if (bytes <= NODE_READ_SIZE) return socket.push(Buffer.from(filled.subarray(0, bytes)));
-        buffer = null;
-        return socket.push(Buffer.from(filled.buffer, filled.byteOffset, bytes));
-      },
-    },
-  } as net.SocketConstructorOpts & { onread: net.OnReadOpts });
-  return socket;
+export function readableFromFd(fd: number): net.Socket {
+  return new net.Socket({ fd, readable: true, writable: false });
 }
 
 export function writableFromFd(fd: number): net.Socket {

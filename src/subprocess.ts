@@ -39,8 +39,6 @@ export interface SubprocessInit {
   fds: number[];
   group: GroupOfChild;
   startedAt: number;
-  /** The capacity asked for the pipes (`pipeSize`), 0 for the kernel's: reads take up to this. */
-  pipeSize: number;
 }
 
 /** stdin, stdout, stderr, then a Duplex (socketpair) for each extra slot that is a pipe. */
@@ -81,7 +79,6 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   private joined: Duplex | null = null;
   // Our pipe ends, until a stream takes one over (-1 after that, or once closed unread).
   private readonly fds: number[];
-  private readonly pipeSize: number;
   private readonly streams: (net.Socket | null)[];
 
   constructor(init: SubprocessInit) {
@@ -90,7 +87,6 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     this.spawnfile = init.file;
     this.spawnargs = init.argv;
     this.startedAt = init.startedAt;
-    this.pipeSize = init.pipeSize;
     this.group = init.group;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.fds = init.fds.slice();
@@ -206,7 +202,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (fd === undefined) return null;
     if (fd === CLOSED_UNREAD) return slot === 0 ? destroyedWritable() : endedReadable();
     if (fd < 0) return null;
-    const stream = slot === 0 ? writableFromFd(fd) : slot <= 2 ? readableFromFd(fd, this.pipeSize) : duplexFromFd(fd);
+    const stream = slot === 0 ? writableFromFd(fd) : slot <= 2 ? readableFromFd(fd) : duplexFromFd(fd);
     markAsOurChildsStream(stream);
     this.fds[slot] = TAKEN;
     this.streams[slot] = stream;
