@@ -11,6 +11,7 @@ namespace {
 // The `stdio` codes of the request: a number >= 0 passes that fd of ours.
 constexpr int32_t kStdioPipe = -1;
 constexpr int32_t kStdioIgnore = -2;
+constexpr int32_t kStdioSocket = -3;
 
 bool throw_type_error(const Napi::Env& env, const char* message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
@@ -39,6 +40,8 @@ bool stdio_from_js(const Napi::Value& value, std::vector<StdioSpec>* out) {
     const int32_t code = item.As<Napi::Number>().Int32Value();
     if (code == kStdioPipe) {
       out->push_back({StdioKind::kPipe, -1});
+    } else if (code == kStdioSocket) {
+      out->push_back({StdioKind::kSocketPair, -1});
     } else if (code == kStdioIgnore) {
       out->push_back({StdioKind::kDevNull, -1});
     } else if (code >= 0) {

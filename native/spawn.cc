@@ -36,11 +36,12 @@ struct SpawnFds {
   UniqueFd error_write;
 };
 
-// Slot 0 is read by the child and slots 1 and 2 are written by it; a slot above 2 is a
-// socketpair, which both sides can read and write. Returns 0 or an errno, with `*syscall` set.
-int open_stdio_pipe(size_t slot, int pipe_size, UniqueFd* parent_end, UniqueFd* child_end,
+// Slot 0 is read by the child and slots 1 and 2 are written by it; a slot above 2, or one asked
+// for as a socket (an IPC channel on fd 0-2), is a socketpair, which both sides can read and
+// write. Returns 0 or an errno, with `*syscall` set.
+int open_stdio_pipe(size_t slot, bool socket, int pipe_size, UniqueFd* parent_end, UniqueFd* child_end,
                     const char** syscall) {
-  if (slot > 2) {
+  if (slot > 2 || socket) {
     *syscall = "socketpair";
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno;
@@ -82,8 +83,9 @@ int open_stdio(const SpawnRequest& request, SpawnFds* fds, std::vector<ChildSlot
     const StdioSpec& spec = request.stdio[i];
     ChildSlot& slot = (*slots)[i];
     slot.clear_nonblock = false;
-    if (spec.kind == StdioKind::kPipe) {
-      if (int error = open_stdio_pipe(i, request.pipe_size, &fds->parent_ends[i],
+    if (spec.kind == StdioKind::kPipe || spec.kind == StdioKind::kSocketPair) {
+      const bool socket = spec.kind == StdioKind::kSocketPair;
+      if (int error = open_stdio_pipe(i, socket, request.pipe_size, &fds->parent_ends[i],
                                       &fds->child_ends[i], syscall)) {
         return error;
       }

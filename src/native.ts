@@ -12,6 +12,8 @@ import type { NativeProcessSettings } from './process-settings';
 /** `stdio` codes understood by the addon; a number >= 0 passes that fd of the parent. */
 export const STDIO_PIPE = -1;
 export const STDIO_IGNORE = -2;
+/** A socketpair at any slot, 0-2 included. */
+export const STDIO_SOCKET = -3;
 
 export interface Rusage {
   userCpuMicros: number;

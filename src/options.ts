@@ -3,7 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { STDIO_IGNORE, STDIO_PIPE, type NativeSpawnRequest } from './native';
+import { STDIO_IGNORE, STDIO_PIPE, STDIO_SOCKET, type NativeSpawnRequest } from './native';
 import { groupOfChild, validateProcessSettings, type GroupOfChild, type ProcessSettings } from './process-settings';
 import { fdOfStream, type StreamWithFd } from './streams';
 import { describeValue, ownProperties } from './validate';
@@ -12,12 +12,12 @@ import { describeValue, ownProperties } from './validate';
  * What one of the child's fds is connected to: a pipe, our own fd, /dev/null, an fd number, or a
  * stream with an fd underneath (another child's stdout, a socket), which the child then shares.
  */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | StdioStreamSlot;
+export type StdioSlot = 'pipe' | 'socket' | 'inherit' | 'ignore' | number | StdioStreamSlot;
 /** A stream with an fd underneath: a child's stdout or stdin, a net.Socket, a tty. */
 export type StdioStreamSlot = Readable | Writable | StreamWithFd;
 export type StdioOption = 'pipe' | 'inherit' | 'ignore' | number | readonly (StdioSlot | null | undefined)[];
 /** A slot once validated: a stream has become its fd. */
-export type ResolvedStdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
+export type ResolvedStdioSlot = 'pipe' | 'socket' | 'inherit' | 'ignore' | number;
 
 export interface SpawnOptions extends ProcessSettings {
   /** Working directory of the child; it is entered with chdir after the fds are in place. */
@@ -27,7 +27,8 @@ export interface SpawnOptions extends ProcessSettings {
   /**
    * Per slot: a pipe to us (default for 0-2), our own fd ('inherit'), /dev/null ('ignore'), or
    * an fd number. Slots past 2 give the child more fds; 'pipe' there is a socketpair, readable
-   * and writable on both sides (as in child_process).
+   * and writable on both sides (as in child_process). 'socket' is a socketpair at any slot, 0-2
+   * included (a Duplex on our side), as an IPC channel on the child's stdin needs.
    */
   stdio?: StdioOption;
   /** The program's argv[0] (default: the file as given). */
@@ -212,7 +213,7 @@ function validateStdio(stdio: unknown, sharedStreams: object[]): ResolvedStdioSl
 }
 
 function validateSlot(slot: unknown, index: number, sharedStreams: object[]): ResolvedStdioSlot {
-  if (slot === 'pipe' || slot === 'inherit' || slot === 'ignore') return slot;
+  if (slot === 'pipe' || slot === 'socket' || slot === 'inherit' || slot === 'ignore') return slot;
   if (typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 && slot <= 0x7fffffff) return slot;
   const fd = typeof slot === 'object' && slot !== null ? fdOfStream(slot) : null;
   if (fd !== null) {
@@ -220,12 +221,13 @@ function validateSlot(slot: unknown, index: number, sharedStreams: object[]): Re
     return fd;
   }
   throw new TypeError(
-    `Expected \`stdio[${index}]\` to be 'pipe', 'inherit', 'ignore', a file descriptor number or a stream with an fd, got ${describeValue(slot)}`,
+    `Expected \`stdio[${index}]\` to be 'pipe', 'socket', 'inherit', 'ignore', a file descriptor number or a stream with an fd, got ${describeValue(slot)}`,
   );
 }
 
 function stdioCode(slot: ResolvedStdioSlot, index: number): number {
   if (slot === 'pipe') return STDIO_PIPE;
+  if (slot === 'socket') return STDIO_SOCKET;
   if (slot === 'ignore') return STDIO_IGNORE;
   if (slot === 'inherit') return index;
   return slot;

@@ -1,7 +1,7 @@
 // spawn(): validate, fork and exec through the addon, and wrap the result in a Subprocess.
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
-import { native, type NativeChildFailure, type NativeSpawnOutcome } from './native';
+import { native, STDIO_SOCKET, type NativeChildFailure, type NativeSpawnOutcome } from './native';
 import { planSpawn, type SpawnOptions, type SpawnPlan } from './options';
 import { reaper } from './reaper';
 import { toChildStep } from './child-steps';
@@ -32,6 +32,7 @@ export function spawn(
     fds: outcome.fds,
     group: plan.group,
     startedAt,
+    socketSlots: plan.request.stdio.map((code) => code === STDIO_SOCKET),
   });
 }
 

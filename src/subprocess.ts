@@ -39,6 +39,8 @@ export interface SubprocessInit {
   fds: number[];
   group: GroupOfChild;
   startedAt: number;
+  /** The slots asked for as 'socket': a socketpair even at 0-2, so a Duplex on our side. */
+  socketSlots: readonly boolean[];
 }
 
 /** stdin, stdout, stderr, then a Duplex (socketpair) for each extra slot that is a pipe. */
@@ -79,6 +81,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   private joined: Duplex | null = null;
   // Our pipe ends, until a stream takes one over (-1 after that, or once closed unread).
   private readonly fds: number[];
+  private readonly socketSlots: readonly boolean[];
   private readonly streams: (net.Socket | null)[];
 
   constructor(init: SubprocessInit) {
@@ -87,6 +90,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     this.spawnfile = init.file;
     this.spawnargs = init.argv;
     this.startedAt = init.startedAt;
+    this.socketSlots = init.socketSlots;
     this.group = init.group;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.fds = init.fds.slice();
@@ -202,11 +206,12 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (fd === undefined) return null;
     if (fd === CLOSED_UNREAD) return slot === 0 ? destroyedWritable() : endedReadable();
     if (fd < 0) return null;
-    const stream = slot === 0 ? writableFromFd(fd) : slot <= 2 ? readableFromFd(fd) : duplexFromFd(fd);
+    const socketpair = slot > 2 || this.socketSlots[slot] === true;
+    const stream = socketpair ? duplexFromFd(fd) : slot === 0 ? writableFromFd(fd) : readableFromFd(fd);
     markAsOurChildsStream(stream);
     this.fds[slot] = TAKEN;
     this.streams[slot] = stream;
-    if (slot > 0) this.countUntilClosed(stream);
+    if (slot > 0 || socketpair) this.countUntilClosed(stream);
     return stream;
   }
 

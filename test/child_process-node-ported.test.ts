@@ -257,6 +257,24 @@ const behaviours: Behaviour[] = [
     },
   },
   {
+    name: "test-child-process-stdin-ipc.js ('ipc' on fd 0: a socketpair there, stdin of the Node child)",
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'stdin-ipc'], { stdio: ['ipc', 'inherit', 'inherit'] });
+      const messages: unknown[] = [];
+      spawned.on('message', (message: unknown) => messages.push(message));
+      return { stdin: spawned.stdin, observed: await observe(spawned), messages };
+    },
+  },
+  {
+    name: "test-child-process-stdout-ipc.js ('ipc' on fd 1: the Node child's process.send() goes out on its stdout)",
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'stdout-ipc'], { stdio: ['inherit', 'ipc', 'inherit'] });
+      const messages: unknown[] = [];
+      spawned.on('message', (message: unknown) => messages.push(message));
+      return { stdout: spawned.stdout, observed: await observe(spawned), messages };
+    },
+  },
+  {
     name: 'test-child-process-stdout-flush-exit.js',
     run: async (cp) => {
       const spawned = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'flush-exit'], {});

@@ -22,6 +22,18 @@ describe('streams', () => {
       expect((await child.exited).exitCode).toBe(0);
     }));
 
+  it("'socket' makes fd 0 a socketpair: one Duplex that the child both reads and writes", () =>
+    expectNoLeaks(async () => {
+      // The child answers on its stdin (fd 0 opened read-write), which only a socket allows.
+      const child = spawn('sh', ['-c', 'read line; echo "got $line" >&0; stat -L -c %F /dev/stdin >&2'], { stdio: ['socket', 'ignore', 'pipe'] });
+      const socket = child.stdin as unknown as Readable & Writable;
+      socket.write('hello\n');
+      const [answer, stderr] = await Promise.all([readAll(socket), readAll(child.stderr)]);
+      expect(answer.toString()).toBe('got hello\n');
+      expect(stderr.toString()).toBe('socket\n');
+      expect((await child.exited).exitCode).toBe(0);
+    }));
+
   it('round-trips 16 MiB through cat intact', () =>
     expectNoLeaks(async () => {
       const payload = randomBytes(16 * MiB);

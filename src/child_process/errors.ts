@@ -128,15 +128,6 @@ export function maxBufferExceeded(stream: 'stdout' | 'stderr'): Error {
   return nodeError(RangeError, 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER', `${stream} maxBuffer length exceeded`);
 }
 
-/** What we cannot offer: an IPC channel, or a stream without an fd as a stdio slot. */
-export function unsupportedStdio(index: number, value: unknown): Error {
-  return invalidArgValue(
-    `stdio[${index}]`,
-    value,
-    "is not supported by process-spawner/child_process (use 'pipe', 'inherit', 'ignore', an fd, or a stream with an fd)",
-  );
-}
-
 // The tail of Node's ERR_INVALID_ARG_TYPE message.
 function received(value: unknown): string {
   if (value === null || value === undefined) return String(value);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedStdioSlot, SpawnOptions } from '../options';
 import { fdOfStream } from '../streams';
 import { ownProperties } from '../validate';
-import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcSyncFork, outOfRange, unknownSignal, unsupportedStdio } from './errors';
+import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcSyncFork, outOfRange, unknownSignal } from './errors';
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 
@@ -221,10 +221,9 @@ export function validateStdio(stdio: unknown, mode: SpawnMode = 'async'): ValidS
       // Node: a synchronous child has no event loop on our side to serve a channel.
       if (mode === 'sync') throw ipcSyncFork();
       if (ipc !== undefined) throw ipcOnlyOne();
-      // Our socketpairs start at fd 3; 0 to 2 are one-way pipes.
-      if (i < 3) throw unsupportedStdio(i, slot);
       ipc = i;
-      slots.push('pipe');
+      // A channel is a socketpair; 'pipe' is one above fd 2, and a one-way pipe at 0-2.
+      slots.push(i < 3 ? 'socket' : 'pipe');
       continue;
     }
     // Node's spawnSync skips such a slot (the later ones move down); ours refuses it.
