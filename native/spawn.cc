@@ -229,10 +229,9 @@ void collect_exec_result(pid_t pid, UniqueFd* error_read, SpawnOutcome* outcome)
     // We cannot tell whether the program is running. Waiting for it would block this thread
     // for as long as it runs, so it is killed and reaped, and the spawn fails.
     kill(pid, SIGKILL);
-    pid_t reaped;
-    do {
-      reaped = wait4(pid, &outcome->wait_status, 0, &outcome->rusage);
-    } while (reaped < 0 && errno == EINTR);
+    int ignored_status;
+    while (wait4(pid, &ignored_status, 0, nullptr) < 0 && errno == EINTR) {
+    }
     *outcome = SpawnOutcome{};
     outcome->parent_errno = static_cast<int>(-n);
     outcome->parent_syscall = "read";

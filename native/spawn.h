@@ -12,9 +12,9 @@
 
 namespace ps {
 
-// How one of the child's fds is provided. A pipe in slots 0-2 is a pipe2 (slot 0 read by the
+// How one of the child's fds is provided. kPipe in slots 0-2 is a pipe2 (slot 0 read by the
 // child, 1 and 2 written); in slots 3 and up it is a socketpair, usable in both directions.
-// kPipe: a pipe for fds 0-2 (one-way), a socketpair above; kSocketPair: a socketpair at any fd.
+// kSocketPair is a socketpair in any slot, 0-2 included (an IPC channel on the child's stdin).
 enum class StdioKind { kPipe, kSocketPair, kDevNull, kInheritFd };
 
 struct StdioSpec {
