@@ -1,5 +1,6 @@
 // The synchronous spawn's loop, in the order strace shows it:
-//   spawn_process (pipe2, clone, read of the error pipe) -> pidfd_open -> poll on the pipes and
+//   spawn_process (pipe2, clone, read of the error pipe) -> pidfd_open, and waitid(WNOWAIT) to
+//   check the pid is still our child (open_child_pidfd, shared with the async path) -> poll on the pipes and
 //   the pidfd -> write/read as they are ready -> kill at the deadline or past maxBuffer ->
 //   wait4(pid) once the pidfd says the child has exited -> close what is left.
 //
@@ -12,7 +13,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,21 +44,11 @@ double monotonic_ms_precise() {
   return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
 }
 
-// The pid is our unreaped child, so it cannot have been recycled yet. O_CLOEXEC is implied.
-UniqueFd open_pidfd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  long fd = syscall(SYS_pidfd_open, pid, 0);
-  if (fd >= 0) return UniqueFd(static_cast<int>(fd));
-#endif
-  (void)pid;
-  return UniqueFd();
-}
-
 class SyncLoop {
  public:
   SyncLoop(pid_t pid, std::vector<int>* fds, const SyncLimits& limits, double started,
            SyncOutcome* outcome)
-      : pid_(pid), limits_(limits), started_(started), outcome_(outcome), pidfd_(open_pidfd(pid)) {
+      : pid_(pid), limits_(limits), started_(started), outcome_(outcome), pidfd_(open_child_pidfd(pid)) {
     // Owned from here, so that every return path closes them.
     pipes_.resize(fds->size());
     for (size_t slot = 0; slot < fds->size(); slot++) pipes_[slot].reset((*fds)[slot]);
