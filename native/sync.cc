@@ -1,8 +1,8 @@
 // The synchronous spawn's loop, in the order strace shows it:
-//   spawn_process (pipe2, clone, read of the error pipe) -> pidfd_open, and waitid(WNOWAIT) to
-//   check the pid is still our child (open_child_pidfd, shared with the async path) -> poll on the pipes and
-//   the pidfd -> write/read as they are ready -> kill at the deadline or past maxBuffer ->
-//   wait4(pid) once the pidfd says the child has exited -> close what is left.
+//   spawn_process (pipe2, clone, read of the error pipe) -> pidfd_open and a waitid(WNOWAIT)
+//   check that the pid is still our child (open_child_pidfd, as the async spawn does) -> poll on
+//   the pipes and the pidfd -> write/read as they are ready -> kill at the deadline or past
+//   maxBuffer -> wait4(pid) once the pidfd says the child has exited -> close what is left.
 //
 // The exit is watched with a pidfd, not SIGCHLD: the loop blocks this thread, and the SIGCHLD
 // handler's self-pipe is read by the event loop, which is not running. A pidfd also leaves every
