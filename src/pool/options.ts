@@ -146,12 +146,12 @@ export const POOL_KEYS: ReadonlySet<string> = new Set([
 
 export function normalizePoolOptions(options: unknown): PoolConfig {
   const given = ownProperties(options, 'the options') as Partial<PoolOptions>;
-  const command = perWorkerOption(given.command, 'command');
-  const args = perWorkerOption(given.args ?? [], 'args');
+  const command = given.command;
+  if (typeof command !== 'function') validateCommand(command);
+  const args = given.args ?? [];
   const spawnOptions = spawnOptionsOf(given);
   // The spawn options (and a fixed command and arguments) are checked now, by the code spawn() uses.
   planSpawn(typeof command === 'string' ? command : 'worker', typeof args === 'function' ? [] : args, spawnOptions);
-  if (typeof command === 'string') validateCommand(command, 'command');
   const restartBackoff = ownProperties(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
   const crashLoop = ownProperties(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
   const shutdown = ownProperties(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
@@ -204,21 +204,15 @@ export function normalizePoolOptions(options: unknown): PoolConfig {
 export function workerCommand(config: PoolConfig, workerId: number): { command: string; args: readonly string[] } {
   const command = typeof config.command === 'function' ? config.command(workerId) : config.command;
   const args = typeof config.args === 'function' ? config.args(workerId) : config.args;
-  validateCommand(command, 'command');
+  validateCommand(command);
   if (!Array.isArray(args)) throw new TypeError(`Expected the \`args\` function to return an array of strings, got ${describeValue(args)}`);
   return { command, args };
 }
 
-function validateCommand(command: unknown, name: string): asserts command is string {
+function validateCommand(command: unknown): asserts command is string {
   if (typeof command !== 'string' || command === '') {
-    throw new TypeError(`Expected the \`${name}\` option to be a non-empty string, got ${describeValue(command)}`);
+    throw new TypeError(`Expected the \`command\` option to be a non-empty string, got ${describeValue(command)}`);
   }
-}
-
-function perWorkerOption<T>(value: T | undefined, name: 'command' | 'args'): T {
-  if (typeof value === 'function') return value;
-  if (name === 'command') validateCommand(value, name);
-  return value as T;
 }
 
 /** The options of a single run(), over the pool's defaults. */
