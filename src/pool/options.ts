@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { planSpawn, type SpawnOptions } from '../options';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAX_FRAME_LENGTH } from '../protocol';
-import { describeValue } from '../validate';
+import { describeValue, ownProperties } from '../validate';
 import type { RestartBackoff } from './backoff';
 import type { WorkerInfo } from './events';
 
@@ -145,16 +145,16 @@ export const POOL_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 export function normalizePoolOptions(options: unknown): PoolConfig {
-  const given = ownProperties(options, 'the options') as Partial<PoolOptions>;
+  const given = objectOption(options, 'the options') as Partial<PoolOptions>;
   const command = given.command;
   if (typeof command !== 'function') validateCommand(command);
   const args = given.args ?? [];
   const spawnOptions = spawnOptionsOf(given);
   // The spawn options (and a fixed command and arguments) are checked now, by the code spawn() uses.
   planSpawn(typeof command === 'string' ? command : 'worker', typeof args === 'function' ? [] : args, spawnOptions);
-  const restartBackoff = ownProperties(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
-  const crashLoop = ownProperties(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
-  const shutdown = ownProperties(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
+  const restartBackoff = objectOption(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
+  const crashLoop = objectOption(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
+  const shutdown = objectOption(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
   const heartbeatIntervalMs = delay(given.heartbeatIntervalMs ?? POOL_DEFAULTS.heartbeatIntervalMs, 'heartbeatIntervalMs', 0);
   const config: PoolConfig = {
     command,
@@ -225,7 +225,7 @@ export interface NormalizedRunOptions {
 
 export function normalizeRunOptions(options: unknown, config: PoolConfig): NormalizedRunOptions {
   if (options === undefined) return { timeoutMs: config.taskTimeoutMs, retries: config.retries, signal: undefined, onAssign: undefined };
-  const given = ownProperties(options, 'the run options') as RunOptions;
+  const given = objectOption(options, 'the run options') as RunOptions;
   const signal = given.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`Expected the \`signal\` option to be an AbortSignal, got ${describeValue(signal)}`);
@@ -263,11 +263,11 @@ function spawnOptionsOf(given: Partial<PoolOptions>): Omit<SpawnOptions, 'stdio'
 }
 
 /** The object's own enumerable properties on an object without a prototype: nothing is inherited. */
-function ownProperties(value: unknown, what: string): object {
+function objectOption(value: unknown, what: string): object {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`Expected ${what} to be an object, got ${describeValue(value)}`);
   }
-  return Object.assign(Object.create(null) as object, value);
+  return ownProperties(value);
 }
 
 function boolean(value: unknown, name: string): boolean {
