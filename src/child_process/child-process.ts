@@ -14,7 +14,6 @@ import { launch } from './launch';
 import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
 
 export type StdioStream = Readable | Writable | null;
-export type { Channel, SendCallback } from './ipc';
 
 interface Refable {
   ref(): void;

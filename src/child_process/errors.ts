@@ -41,7 +41,7 @@ type ErrorClass = new (message: string) => Error;
  * an own property, and whose `stack` and toString() read `TypeError [CODE]: message`. As Node, the
  * name carries the code only while the stack is captured, so `error.name` stays 'TypeError'.
  */
-export function nodeError(Base: ErrorClass, code: string, message: string): Error & { code: string } {
+function nodeError(Base: ErrorClass, code: string, message: string): Error & { code: string } {
   const error = new Base(message) as Error & { code: string };
   const nameWithCode = `${error.name} [${code}]`;
   Object.defineProperty(error, 'name', { value: nameWithCode, configurable: true, writable: true });

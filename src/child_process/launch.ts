@@ -2,7 +2,7 @@
 // the errors Node emits a tick later become a failure to report, any other one is thrown.
 import { accessSync, constants, statSync } from 'node:fs';
 import { SpawnError } from '../errors';
-import { DEFAULT_PATH, execPathCandidates } from '../options';
+import { DEFAULT_PATH, execPathCandidates, type SpawnOptions } from '../options';
 import { spawn as spawnSubprocess } from '../spawn';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
@@ -15,35 +15,41 @@ export type LaunchOutcome = { subprocess: Subprocess } | { failure: ErrnoError }
 
 export function launch(call: SpawnCall): LaunchOutcome {
   try {
-    return { subprocess: spawnOrRunAsScript(call) };
+    return { subprocess: startOrRunAsScript(call, spawnSubprocess) };
   } catch (error) {
     if (!(error instanceof SpawnError)) throw error;
     // Node: ENOTDIR for a cwd that is a file, or EPERM for a uid we may not take, is thrown
     // as `spawn ENOTDIR` without path or arguments.
     if (!EMITTED_ERRORS.has(error.code)) throw errnoException(error.errno, 'spawn', error);
-    const failure = errnoException(error.errno, `spawn ${call.file}`, error);
-    failure.path = call.file;
-    failure.spawnargs = call.spawnargs.slice(1);
-    if (error.childStep !== undefined) failure.childStep = error.childStep;
-    return { failure };
+    return { failure: callFailure('spawn', error.errno, call, error) };
   }
 }
 
+/** `spawn <file> <CODE>` (or `spawnSync ...`) with Node's errno, path and spawnargs, and our childStep. */
+export function callFailure(syscall: 'spawn' | 'spawnSync', errno: number, call: SpawnCall, cause?: SpawnError): ErrnoError {
+  const failure = errnoException(errno, `${syscall} ${call.file}`, cause);
+  failure.path = call.file;
+  failure.spawnargs = call.spawnargs.slice(1);
+  if (cause?.childStep !== undefined) failure.childStep = cause.childStep;
+  return failure;
+}
+
 // glibc's execvp, which Node's libuv uses, runs a file that execve rejects with ENOEXEC (no #!
-// line) as a /bin/sh script. Our spawn() reports ENOEXEC instead; the drop-in does what execvp does.
-function spawnOrRunAsScript(call: SpawnCall): Subprocess {
+// line) as a /bin/sh script. Our spawn() reports ENOEXEC instead; the drop-in does what execvp does,
+// with spawn() here and with the synchronous spawn in spawnSync().
+export function startOrRunAsScript<T>(call: SpawnCall, start: (file: string, args: string[], options: SpawnOptions) => T): T {
   try {
-    return spawnSubprocess(call.file, call.args, call.options);
+    return start(call.file, call.args, call.options);
   } catch (error) {
     if (!(error instanceof SpawnError) || error.code !== 'ENOEXEC') throw error;
     const script = executableCandidate(call);
     if (script === null) throw error;
-    return spawnSubprocess('/bin/sh', [script, ...call.args], { ...call.options, argv0: '/bin/sh' });
+    return start('/bin/sh', [script, ...call.args], { ...call.options, argv0: '/bin/sh' });
   }
 }
 
 // The candidate execve rejected: the first of the PATH candidates that is an executable file.
-export function executableCandidate(call: SpawnCall): string | null {
+function executableCandidate(call: SpawnCall): string | null {
   const pathVariable = (call.options.env ?? process.env)['PATH'] ?? DEFAULT_PATH;
   for (const candidate of execPathCandidates(call.file, pathVariable)) {
     try {

@@ -187,12 +187,12 @@ function interpret(file: string, args: string[], options: ValidOptions): SpawnCa
  * The variables by which a Node child finds its end of the channel (lib/internal/bootstrap):
  * NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE, added to the environment it gets.
  */
-export function withChannel(env: Record<string, string> | undefined, fd: number, serialization: Serialization): Record<string, string> {
+function withChannel(env: Record<string, string> | undefined, fd: number, serialization: Serialization): Record<string, string> {
   const base = env ?? (process.env as Record<string, string>);
   return { ...base, NODE_CHANNEL_FD: String(fd), NODE_CHANNEL_SERIALIZATION_MODE: serialization };
 }
 
-export function validateSerialization(serialization: unknown): Serialization {
+function validateSerialization(serialization: unknown): Serialization {
   if (serialization === undefined) return 'json';
   if (serialization === 'json' || serialization === 'advanced') return serialization;
   throw invalidArgValue('options.serialization', serialization, "must be one of: undefined, 'json', 'advanced'");
@@ -202,7 +202,7 @@ export function validateSerialization(serialization: unknown): Serialization {
  * Node's getValidStdio: 'pipe', 'ignore', 'inherit', 'ipc' (once), an fd, or a stream with an fd
  * underneath (another child's stdout, a socket), whose fd the child then shares.
  */
-export function validateStdio(stdio: unknown, mode: SpawnMode = 'async'): ValidStdio {
+function validateStdio(stdio: unknown, mode: SpawnMode = 'async'): ValidStdio {
   const sharedStreams: object[] = [];
   if (stdio === undefined || stdio === null) return { slots: ['pipe', 'pipe', 'pipe'], ipc: undefined, sharedStreams };
   if (typeof stdio === 'string') {

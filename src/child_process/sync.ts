@@ -11,10 +11,10 @@ import type { NativeSyncLimits, NativeSyncRun } from '../native';
 import { planSpawn } from '../options';
 import { signalName } from '../signals';
 import { spawnSyncPlan } from '../spawn-sync';
-import { errnoException, invalidArgType, type ErrnoError } from './errors';
+import { invalidArgType } from './errors';
 import { normalizeExecFileArgs } from './exec-file';
 import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
-import { executableCandidate } from './launch';
+import { callFailure, startOrRunAsScript } from './launch';
 
 type Output = string | Buffer;
 type SyncReturns = SpawnSyncReturns<Output>;
@@ -31,10 +31,10 @@ const implementations = {
     const limits = syncLimits(options, call);
     let run: NativeSyncRun;
     try {
-      run = runOrRunAsScript(call, limits);
+      run = startOrRunAsScript(call, (file, args, options) => spawnSyncPlan(planSpawn(file, args, options), limits));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
-      return { error: syncError(error.errno, call, error), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null } as unknown as SyncReturns;
+      return { error: callFailure('spawnSync', error.errno, call, error), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null } as unknown as SyncReturns;
     }
     return resultOf(run, call, own(options, 'encoding'));
   },
@@ -103,18 +103,6 @@ function validInput(input: unknown): Uint8Array | null {
   throw invalidArgType('options.stdio[0]', 'of type string or an instance of Buffer, TypedArray, or DataView', input);
 }
 
-// As the drop-in's spawn(): a file execve rejects with ENOEXEC runs as a /bin/sh script (execvp's way).
-function runOrRunAsScript(call: SpawnCall, limits: NativeSyncLimits): NativeSyncRun {
-  try {
-    return spawnSyncPlan(planSpawn(call.file, call.args, call.options), limits);
-  } catch (error) {
-    if (!(error instanceof SpawnError) || error.code !== 'ENOEXEC') throw error;
-    const script = executableCandidate(call);
-    if (script === null) throw error;
-    return spawnSyncPlan(planSpawn('/bin/sh', [script, ...call.args], { ...call.options, argv0: '/bin/sh' }), limits);
-  }
-}
-
 function resultOf(run: NativeSyncRun, call: SpawnCall, encoding: unknown): SyncReturns {
   const output = decoded(run.output, encoding);
   const wait = run.wait;
@@ -128,7 +116,7 @@ function resultOf(run: NativeSyncRun, call: SpawnCall, encoding: unknown): SyncR
     stderr: output[2] ?? null,
   };
   const errno = loopErrno(run);
-  return (errno === 0 ? fields : { error: syncError(errno, call), ...fields }) as SyncReturns;
+  return (errno === 0 ? fields : { error: callFailure('spawnSync', errno, call), ...fields }) as SyncReturns;
 }
 
 // Node's precedence: why the loop ended the child, else an error of a pipe (EPIPE on stdin).
@@ -142,15 +130,6 @@ function loopErrno(run: NativeSyncRun): number {
 function decoded(output: (Buffer | null)[], encoding: unknown): (Output | null)[] {
   if (typeof encoding !== 'string' || encoding === 'buffer') return output;
   return output.map((bytes) => (bytes === null ? null : bytes.toString(encoding as BufferEncoding)));
-}
-
-/** `spawnSync <file> <CODE>` with Node's errno, path and spawnargs. */
-function syncError(errno: number, call: SpawnCall, cause?: SpawnError): ErrnoError {
-  const error = errnoException(errno, `spawnSync ${call.file}`, cause);
-  error.path = call.file;
-  error.spawnargs = call.spawnargs.slice(1);
-  if (cause?.childStep !== undefined) error.childStep = cause.childStep;
-  return error;
 }
 
 function writeStderr(result: SyncReturns): void {

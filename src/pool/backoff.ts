@@ -17,9 +17,10 @@ export function restartDelay(failures: number, backoff: RestartBackoff): number 
 }
 
 /**
- * The start failures of the last `windowMs`: a sliding window, as Erlang's restart intensity and
- * systemd's StartLimitBurst count. Entries older than `windowMs` age out; the pool is in a crash
- * loop AT the `maxCrashes`-th failure within the window (maxCrashes: 1 trips at the first).
+ * The start failures (and, with crashLoop.fatalSignals, fatal-signal deaths) of the last
+ * `windowMs`: a sliding window, as Erlang's restart intensity and systemd's StartLimitBurst count.
+ * Entries older than `windowMs` age out, and only the last `maxCrashes` are kept; the pool is in a
+ * crash loop AT the `maxCrashes`-th failure within the window (maxCrashes: 1 trips at the first).
  */
 export class CrashWindow {
   private readonly times: number[] = [];
@@ -29,7 +30,7 @@ export class CrashWindow {
     readonly windowMs: number,
   ) {}
 
-  /** Records a start failure; true when the window now holds `maxCrashes` of them. */
+  /** Records a failure; true when the window now holds `maxCrashes` of them. */
   record(): boolean {
     const now = performance.now();
     this.times.push(now);
@@ -37,7 +38,7 @@ export class CrashWindow {
     return this.times.length >= this.maxCrashes;
   }
 
-  /** Start failures within the last `windowMs`. */
+  /** Failures within the last `windowMs`, at most `maxCrashes`. */
   count(): number {
     this.forgetBefore(performance.now() - this.windowMs);
     return this.times.length;

@@ -132,7 +132,7 @@ export class Deadlines {
   }
 }
 
-/** A timer entry of its own for an object that already is one (a worker's second and third clocks). */
+/** A timer entry of its own for an object that already is one (a worker's alarms beside its state's timer). */
 export class Alarm implements TimerEntry {
   deadline = 0;
   heapIndex = -1;

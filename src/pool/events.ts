@@ -38,7 +38,7 @@ export interface TimeoutEvent extends WorkerInfo {
 }
 
 export interface DegradedEvent {
-  /** Start failures within the last `windowMs` (crashLoop.maxCrashes when it trips). */
+  /** Start failures (and counted fatal-signal deaths) within the last `windowMs`: crashLoop.maxCrashes when it trips. */
   crashes: number;
   windowMs: number;
 }

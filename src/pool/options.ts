@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { planSpawn, type SpawnOptions } from '../options';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAX_FRAME_LENGTH } from '../protocol';
-import { describeValue } from '../validate';
+import { describeValue, ownProperties } from '../validate';
 import type { RestartBackoff } from './backoff';
 import type { WorkerInfo } from './events';
 
@@ -145,16 +145,16 @@ export const POOL_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 export function normalizePoolOptions(options: unknown): PoolConfig {
-  const given = ownProperties(options, 'the options') as Partial<PoolOptions>;
-  const command = perWorkerOption(given.command, 'command');
-  const args = perWorkerOption(given.args ?? [], 'args');
+  const given = objectOption(options, 'the options') as Partial<PoolOptions>;
+  const command = given.command;
+  if (typeof command !== 'function') validateCommand(command);
+  const args = given.args ?? [];
   const spawnOptions = spawnOptionsOf(given);
   // The spawn options (and a fixed command and arguments) are checked now, by the code spawn() uses.
   planSpawn(typeof command === 'string' ? command : 'worker', typeof args === 'function' ? [] : args, spawnOptions);
-  if (typeof command === 'string') validateCommand(command, 'command');
-  const restartBackoff = ownProperties(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
-  const crashLoop = ownProperties(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
-  const shutdown = ownProperties(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
+  const restartBackoff = objectOption(given.restartBackoff ?? {}, 'the `restartBackoff` option') as NonNullable<PoolOptions['restartBackoff']>;
+  const crashLoop = objectOption(given.crashLoop ?? {}, 'the `crashLoop` option') as NonNullable<PoolOptions['crashLoop']>;
+  const shutdown = objectOption(given.shutdown ?? {}, 'the `shutdown` option') as NonNullable<PoolOptions['shutdown']>;
   const heartbeatIntervalMs = delay(given.heartbeatIntervalMs ?? POOL_DEFAULTS.heartbeatIntervalMs, 'heartbeatIntervalMs', 0);
   const config: PoolConfig = {
     command,
@@ -204,21 +204,15 @@ export function normalizePoolOptions(options: unknown): PoolConfig {
 export function workerCommand(config: PoolConfig, workerId: number): { command: string; args: readonly string[] } {
   const command = typeof config.command === 'function' ? config.command(workerId) : config.command;
   const args = typeof config.args === 'function' ? config.args(workerId) : config.args;
-  validateCommand(command, 'command');
+  validateCommand(command);
   if (!Array.isArray(args)) throw new TypeError(`Expected the \`args\` function to return an array of strings, got ${describeValue(args)}`);
   return { command, args };
 }
 
-function validateCommand(command: unknown, name: string): asserts command is string {
+function validateCommand(command: unknown): asserts command is string {
   if (typeof command !== 'string' || command === '') {
-    throw new TypeError(`Expected the \`${name}\` option to be a non-empty string, got ${describeValue(command)}`);
+    throw new TypeError(`Expected the \`command\` option to be a non-empty string, got ${describeValue(command)}`);
   }
-}
-
-function perWorkerOption<T>(value: T | undefined, name: 'command' | 'args'): T {
-  if (typeof value === 'function') return value;
-  if (name === 'command') validateCommand(value, name);
-  return value as T;
 }
 
 /** The options of a single run(), over the pool's defaults. */
@@ -231,7 +225,7 @@ export interface NormalizedRunOptions {
 
 export function normalizeRunOptions(options: unknown, config: PoolConfig): NormalizedRunOptions {
   if (options === undefined) return { timeoutMs: config.taskTimeoutMs, retries: config.retries, signal: undefined, onAssign: undefined };
-  const given = ownProperties(options, 'the run options') as RunOptions;
+  const given = objectOption(options, 'the run options') as RunOptions;
   const signal = given.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`Expected the \`signal\` option to be an AbortSignal, got ${describeValue(signal)}`);
@@ -269,11 +263,11 @@ function spawnOptionsOf(given: Partial<PoolOptions>): Omit<SpawnOptions, 'stdio'
 }
 
 /** The object's own enumerable properties on an object without a prototype: nothing is inherited. */
-function ownProperties(value: unknown, what: string): object {
+function objectOption(value: unknown, what: string): object {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`Expected ${what} to be an object, got ${describeValue(value)}`);
   }
-  return Object.assign(Object.create(null) as object, value);
+  return ownProperties(value);
 }
 
 function boolean(value: unknown, name: string): boolean {

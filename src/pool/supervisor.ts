@@ -317,7 +317,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       this.events.emit('crash', { ...exit, reason: worker.killReason ?? 'exit', state: worker.stateAtExit ?? 'exited', startFailure });
     }
     if (startFailure) this.recordStartFailure(slot, !worker.wasReady && failedByItself(worker, exit));
-    else if (!expected && this.config.crashLoop.fatalSignals && exit.signal !== null && FATAL_SIGNALS.has(exit.signal)) this.countTowardDegraded();
+    else if (!expected && this.config.crashLoop.fatalSignals && isFatalSignal(exit.signal)) this.countTowardDegraded();
     const lost = worker.takeInFlight();
     if (this.starting !== null && !worker.wasReady) {
       const reason = worker.killReason === 'ready-timeout' ? 'timeout' : worker.killReason === 'protocol' ? 'protocol' : 'exit';
@@ -568,7 +568,11 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
  * signal, or the pool killed it for its silence or its output. Another signal came from outside.
  */
 function failedByItself(worker: WorkerHandle, exit: WorkerExit): boolean {
-  return worker.killReason !== null || exit.signal === null || FATAL_SIGNALS.has(exit.signal);
+  return worker.killReason !== null || exit.signal === null || isFatalSignal(exit.signal);
+}
+
+function isFatalSignal(signal: string | null): boolean {
+  return signal !== null && FATAL_SIGNALS.has(signal);
 }
 
 function payloadBytes(payload: unknown): Uint8Array {

@@ -27,6 +27,14 @@ async function killOne(pool: Pool, signal: NodeJS.Signals): Promise<void> {
   await expectFullSize(pool);
 }
 
+/** Shuts the gate, so that no new worker can start, kills the serving one, and waits for 'degraded'. */
+async function shutGateAndKill(pool: Pool): Promise<void> {
+  rmSync(join(directory, 'gate'));
+  const degraded = new Promise((resolve) => pool.once('degraded', resolve));
+  process.kill(livePids(pool)[0] as number, 'SIGKILL');
+  await degraded;
+}
+
 describe('healthy workers', () => {
   it('a worker is healthy once it answers a task, not on WORKER_READY', () =>
     expectNoLeaks(async () => {
@@ -96,10 +104,7 @@ describe('the crash-loop window', () => {
       pool.on('degraded', ({ crashes }) => seen.push(`degraded ${crashes}`));
       await pool.start();
       await pool.run('healthy now');
-      rmSync(join(directory, 'gate'));
-      const degraded = new Promise((resolve) => pool.once('degraded', resolve));
-      process.kill(livePids(pool)[0] as number, 'SIGKILL');
-      await degraded;
+      await shutGateAndKill(pool);
       expect(seen).toEqual(['crash', 'start failure', 'start failure', 'start failure', 'degraded 3']);
       writeFileSync(join(directory, 'gate'), '');
       await pool.close();
@@ -194,10 +199,7 @@ describe('degraded', () => {
       const events: string[] = [];
       await pool.start();
       await pool.run('healthy');
-      rmSync(join(directory, 'gate'));
-      const degraded = new Promise((resolve) => pool.once('degraded', resolve));
-      process.kill(livePids(pool)[0] as number, 'SIGKILL');
-      await degraded;
+      await shutGateAndKill(pool);
       await expect(pool.run('refused')).rejects.toMatchObject({ code: 'ERR_POOL_DEGRADED' });
       pool.on('ready', () => events.push('ready'));
       pool.on('recovered', () => events.push('recovered'));
