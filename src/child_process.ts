@@ -18,6 +18,8 @@ export const execFile = ourExecFile as unknown as typeof node.execFile;
 export const fork = ourFork as unknown as typeof node.fork;
 export const ChildProcess = OurChildProcess as unknown as typeof node.ChildProcess;
 export type ChildProcess = node.ChildProcess;
+/** One entry of `child.stdio` (kept from the first release of the drop-in). */
+export type { StdioStream } from './child_process/child-process';
 
 export type {
   ChildProcessByStdio,
