@@ -39,7 +39,8 @@ export function childrenOfUs(): number[] {
 export async function endAdoptedChildren(graceMs: number): Promise<number> {
   const signalled = new Set<number>();
   const killAt = Date.now() + graceMs;
-  for (let children = childrenOfUs(); children.length > 0; children = childrenOfUs()) {
+  // One scan of /proc per round: the children left after a round are the next round's.
+  for (let children = childrenOfUs(); children.length > 0; ) {
     const escalate = Date.now() >= killAt;
     for (const pid of children) {
       if (signalled.has(pid) && !escalate) continue;
@@ -47,7 +48,8 @@ export async function endAdoptedChildren(graceMs: number): Promise<number> {
       signal(pid, escalate ? 'SIGKILL' : 'SIGTERM');
     }
     native.reap(Int32Array.from(children));
-    if (childrenOfUs().length > 0) await sleep(POLL_MS);
+    children = childrenOfUs();
+    if (children.length > 0) await sleep(POLL_MS);
   }
   return signalled.size;
 }
