@@ -24,11 +24,11 @@ export function describeExit(info: ExitInfo): string {
 
 /** The shell's convention: the exit code, or 128 + n for a signal n. */
 export function exitStatusOf(info: ExitInfo): number {
-  if (info.signal !== null) return 128 + toSignalNumber(info.signal);
+  if (info.signal !== null) return statusForSignal(info.signal);
   return info.exitCode ?? 1;
 }
 
-/** The status for a command ended by one of our own signals: 130 for SIGINT, 143 for SIGTERM. */
+/** The shell's status for an end by signal: 130 for SIGINT, 143 for SIGTERM. */
 export function statusForSignal(signal: NodeJS.Signals): number {
   return 128 + toSignalNumber(signal);
 }

@@ -3,9 +3,9 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { ExitInfo } from '../subprocess';
-import { toSignalNumber } from '../signals';
 import type { Job } from './inputs';
 import { InputError } from './inputs';
+import { statusForSignal } from './lifecycle';
 
 export interface RunResultFiles {
   stdout(chunk: Buffer): void;
@@ -40,7 +40,7 @@ export class ResultsDirectory {
       end: (info) => {
         closeSync(fds.stdout);
         closeSync(fds.stderr);
-        const status = info.signal !== null ? 128 + toSignalNumber(info.signal) : (info.exitCode ?? 0);
+        const status = info.signal !== null ? statusForSignal(info.signal) : (info.exitCode ?? 0);
         writeFileSync(path.join(directory, 'exitval'), `${status}\n`);
       },
       paths: () => ({ stdoutPath, stderrPath }),
