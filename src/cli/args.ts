@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { SpawnMethod } from '../options';
 import { parseDuration, parseHalt, type Halt, type TimeoutLimit } from './policy';
-import { commandTemplate, workerCommand, type CommandTemplate } from './shell';
+import { commandTemplate, type CommandTemplate } from './shell';
 
 export class UsageError extends Error {}
 UsageError.prototype.name = 'UsageError';
@@ -146,7 +146,7 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
   return {
     mode: 'workers',
     ...common,
-    command: workerCommand(worker, flags.booleans.has('--no-shell')),
+    command: commandTemplate(worker, flags.booleans.has('--no-shell')),
     workers: jobsOf(flags, 1),
     input: flags.values.get('--input') ?? null,
     timeoutMs: optionalDuration(flags, '--timeout'),
