@@ -12,10 +12,10 @@ import type { SingleInvocation } from './args';
 import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from './lifecycle';
 import { procStatFields } from './proc-stat';
 
-// Every signal Node lets us catch that a program may care about; it decides what they mean, and
-// its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
 // How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
 const STOP_POLL_MS = 100;
+// Every signal Node lets us catch that a program may care about; it decides what they mean, and
+// its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
 
 export async function runSingle(invocation: SingleInvocation): Promise<number> {
