@@ -84,6 +84,7 @@ export class Spool {
   }
 }
 
-function writeAll(fd: number, chunk: Buffer): void {
+/** write(2) until all of `chunk` is written: writeSync may write less than asked. */
+export function writeAll(fd: number, chunk: Buffer): void {
   for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
 }
