@@ -180,7 +180,7 @@ export class CommandPool {
       this.freeSlots.push(slot);
       this.printer.started(output);
       output.end();
-      this.settle(job, [file, ...args], { info: null, attempt, durationMs: 0, error, timedOutAfterMs: null, files: null, output });
+      this.settle(job, [file, ...args], { info: null, attempt, error, timedOutAfterMs: null, files: null, output });
       return;
     }
     if (this.invocation.verbose) log(`run ${job.seq}: ${describeSpawn(child.pid, child.spawnargs)}`);
@@ -225,7 +225,7 @@ export class CommandPool {
     }
     this.freeSlots.push(run.slot);
     run.output.end();
-    this.settle(run.job, run.argv, { info, attempt: run.attempt, durationMs: info.durationMs, error: null, timedOutAfterMs: run.timedOutAfterMs, files: run.files, output: run.output, startedAtMs: run.startedAtMs });
+    this.settle(run.job, run.argv, { info, attempt: run.attempt, error: null, timedOutAfterMs: run.timedOutAfterMs, files: run.files, output: run.output, startedAtMs: run.startedAtMs });
     this.launchMore();
   }
 
@@ -235,7 +235,6 @@ export class CommandPool {
     end: {
       info: ExitInfo | null;
       attempt: number;
-      durationMs: number;
       error: SpawnError | null;
       timedOutAfterMs: number | null;
       files: RunResultFiles | null;
@@ -245,6 +244,8 @@ export class CommandPool {
   ): void {
     const { info, error } = end;
     const usage = info?.rusage ?? null;
+    // A run that could not be spawned took no time.
+    const durationMs = info?.durationMs ?? 0;
     const stoppedByUs = (this.stoppedBy !== null || this.halted) && info !== null && info.signal !== null;
     const record: RunRecord = {
       seq: job.seq,
@@ -255,7 +256,7 @@ export class CommandPool {
       signal: info?.signal ?? null,
       timedOut: end.timedOutAfterMs !== null,
       attempts: end.attempt,
-      durationMs: end.durationMs,
+      durationMs,
       userCpuMs: usage === null ? null : usage.userCpuMicros / 1000,
       systemCpuMs: usage === null ? null : usage.systemCpuMicros / 1000,
       maxRssKiB: usage?.maxRssKiB ?? null,
@@ -274,7 +275,7 @@ export class CommandPool {
     this.joblog?.add({
       seq: job.seq,
       startedAtMs: end.startedAtMs ?? Date.now(),
-      runtimeMs: end.durationMs,
+      runtimeMs: durationMs,
       receivedBytes: end.output.bytes,
       exitCode: record.exitCode ?? 0,
       signalNumber: record.signal === null ? 0 : toSignalNumber(record.signal),
