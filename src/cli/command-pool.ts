@@ -213,7 +213,7 @@ export class CommandPool {
     if (run.timer !== null) clearTimeout(run.timer);
     this.running.delete(run);
     if (this.invocation.verbose) log(`run ${run.job.seq}: ${describeExit(info)}`);
-    const ok = info.exitCode === 0 && run.timedOutAfterMs === null;
+    const ok = runSucceeded(info, run.timedOutAfterMs);
     if (ok) this.runtimesMs.push(info.durationMs);
     run.files?.end(info);
     if (!ok && run.attempt <= this.invocation.retries && this.canStart()) {
@@ -251,7 +251,7 @@ export class CommandPool {
       seq: job.seq,
       args: job.args,
       pid: info?.pid ?? null,
-      ok: info !== null && info.exitCode === 0 && end.timedOutAfterMs === null,
+      ok: runSucceeded(info, end.timedOutAfterMs),
       exitCode: info?.exitCode ?? error?.exitCode ?? (error === null ? null : 127),
       signal: info?.signal ?? null,
       timedOut: end.timedOutAfterMs !== null,
@@ -362,6 +362,11 @@ export class CommandPool {
       results: [...this.records].sort((a, b) => a.seq - b.seq),
     };
   }
+}
+
+/** A run succeeded when it exited 0 in time (one that could not be spawned has no ExitInfo). */
+function runSucceeded(info: ExitInfo | null, timedOutAfterMs: number | null): boolean {
+  return info !== null && info.exitCode === 0 && timedOutAfterMs === null;
 }
 
 /** `run 3 (a.txt): exit 1, pid 4242` — the one stderr line of a failed run. */
