@@ -7,6 +7,7 @@ import { spawn, type Subprocess } from '../../src/index';
 import { CLI, cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
 import { finish, type Finished } from '../helpers/collect';
 import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
+import { expectAllEnded } from './ended';
 
 const root = path.join(__dirname, '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,7 +95,7 @@ describe('interrupts and process groups', () => {
       // The two running when the signal came finished; none of the eight queued was started.
       expect(result.stdout.trimEnd().split('\n')).toHaveLength(2);
       const pids = spawnedPids(stderr);
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pid');
     }));
 
   it('worker mode: SIGTERM drains as SIGINT does (exit 143); a second SIGINT ends the tasks at once', () =>
@@ -120,7 +121,7 @@ describe('interrupts and process groups', () => {
       expect(afterSecondMs).toBeLessThan(2000);
       expect(afterTwo.stdout).toBe('\n\n');
       const pids = spawnedPids(stderr);
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pid');
     }));
 
   it('command pool: SIGTERM starts no queued run and lets the running ones finish, exits 143', () =>
@@ -153,7 +154,7 @@ describe('interrupts and process groups', () => {
       const pids = spawnedPids(stderr + result.stderr);
       expect(pids).toHaveLength(2);
       // Each run led a group of its own: nothing of either group is left, the sleeps included.
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pgrp) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pgrp');
     }));
 
   it('command pool: a second SIGINT kills the running runs at once', () =>
