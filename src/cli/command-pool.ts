@@ -9,7 +9,7 @@ import { toSignalNumber } from '../signals';
 import { MAX_JOBS_FOR_ZERO, type CommandPoolInvocation } from './args';
 import { groupJobs, readJobs, type Job } from './inputs';
 import { JobLog, seqsToSkip } from './joblog';
-import { describeExit, describeSpawn, failureStatus, formatMs, log, onInterrupt, statusForSignal } from './lifecycle';
+import { describeExit, describeSpawn, formatMs, log, onInterrupt, poolExitStatus } from './lifecycle';
 import { OutputPrinter, RunOutput } from './output';
 import { haltReached, percentTimeoutMs } from './policy';
 import { Progress } from './progress';
@@ -112,8 +112,7 @@ export class CommandPool {
       this.joblog?.close();
     }
     if (this.invocation.json) process.stdout.write(`${JSON.stringify(this.summary())}\n`);
-    if (this.stoppedBy !== null) return statusForSignal(this.stoppedBy);
-    return failureStatus(this.failed);
+    return poolExitStatus(this.stoppedBy, this.failed);
   }
 
   // --dry-run: the commands, one per line, as they would run; nothing is started.

@@ -70,8 +70,12 @@ export function onClosedStdout(then: () => void): () => void {
   return () => process.stdout.off('error', onError);
 }
 
-/** GNU parallel's exit status: 0, the number of failed runs up to 100, 101 for more. */
-export function failureStatus(failed: number): number {
+/**
+ * A pool's exit status: 128 + n when one of our signals (or a closed stdout, as SIGPIPE) stopped
+ * it, else GNU parallel's: 0, the number of failed runs up to 100, 101 for more.
+ */
+export function poolExitStatus(stoppedBy: NodeJS.Signals | null, failed: number): number {
+  if (stoppedBy !== null) return statusForSignal(stoppedBy);
   return Math.min(failed, 101);
 }
 
