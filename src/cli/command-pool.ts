@@ -302,8 +302,7 @@ export class CommandPool {
 
   private timeOut(run: Running, limitMs: number): void {
     run.timedOutAfterMs = limitMs;
-    run.child.killGroup('SIGTERM');
-    setTimeout(() => run.child.killGroup('SIGKILL'), TERM_GRACE_MS).unref();
+    termThenKill((signal) => run.child.killGroup(signal));
   }
 
   // SIGINT, SIGTERM: no queued run is started; the running ones get --drain-timeout to finish,
@@ -333,8 +332,7 @@ export class CommandPool {
 
   // SIGTERM to every run's group, SIGKILL to those still there after the grace period.
   private terminateAll(): void {
-    this.killAll('SIGTERM');
-    setTimeout(() => this.killAll('SIGKILL'), TERM_GRACE_MS).unref();
+    termThenKill((signal) => this.killAll(signal));
   }
 
   private killAll(signal: NodeJS.Signals): void {
@@ -361,6 +359,12 @@ export class CommandPool {
       results: [...this.records].sort((a, b) => a.seq - b.seq),
     };
   }
+}
+
+/** SIGTERM now, SIGKILL after TERM_GRACE_MS: the ladder of a timeout and of a stop. */
+function termThenKill(kill: (signal: NodeJS.Signals) => void): void {
+  kill('SIGTERM');
+  setTimeout(() => kill('SIGKILL'), TERM_GRACE_MS).unref();
 }
 
 /** A run succeeded when it exited 0 in time (one that could not be spawned has no ExitInfo). */
