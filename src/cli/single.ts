@@ -60,8 +60,12 @@ function ownsTerminal(fd: number): boolean {
   return native.foregroundProcessGroup(fd) === ourProcessGroup();
 }
 
+// Read once: after exec, only we could change our process group, and we never do.
+let ourGroup: number | null = null;
+
 function ourProcessGroup(): number {
-  return Number((procStatFields('self') as string[])[2]);
+  ourGroup ??= Number((procStatFields('self') as string[])[2]);
+  return ourGroup;
 }
 
 // The child may already have tried to read the terminal from the background and been stopped by
