@@ -1,19 +1,9 @@
 // The process-spawner command, run as a user runs it: node dist/cli.js, through our own spawn.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawn } from '../src/index';
 import { longOptionNames } from '../src/cli/args';
-import { expectNoLeaks } from './helpers/leaks';
+import { cli, startCli } from './helpers/cli';
 import { finish } from './helpers/collect';
-
-const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
-
-function cli(args: string[], input?: string) {
-  const child = spawn(process.execPath, [CLI, ...args]);
-  if (input === undefined) child.stdin?.end();
-  else child.stdin?.end(input);
-  return finish(child);
-}
+import { expectNoLeaks } from './helpers/leaks';
 
 describe('process-spawner', () => {
   it('runs a command string: exec\'d directly with no shell syntax, through /bin/sh -c with it', () =>
@@ -44,7 +34,7 @@ describe('process-spawner', () => {
 
   it('echoes line by line while stdin stays open', () =>
     expectNoLeaks(async () => {
-      const child = spawn(process.execPath, [CLI, 'cat']);
+      const child = startCli(['cat']);
       child.stdin?.write('first\n');
       const firstLine = await new Promise<string>((resolve) => child.stdout?.once('data', (chunk) => resolve(String(chunk))));
       expect(firstLine).toBe('first\n');
@@ -61,7 +51,7 @@ describe('process-spawner', () => {
 
   it('forwards SIGTERM to the child and exits 143', () =>
     expectNoLeaks(async () => {
-      const child = spawn(process.execPath, [CLI, 'echo started; exec sleep 30']);
+      const child = startCli(['echo started; exec sleep 30']);
       await new Promise((resolve) => child.stdout?.once('data', resolve));
       child.kill('SIGTERM');
       expect((await finish(child)).exit.exitCode).toBe(143);
@@ -69,7 +59,7 @@ describe('process-spawner', () => {
 
   it('passes a closed stdout on as SIGPIPE to the writer: `process-spawner yes | head`', () =>
     expectNoLeaks(async () => {
-      const child = spawn(process.execPath, [CLI, 'yes']);
+      const child = startCli(['yes']);
       child.stdin?.end();
       await new Promise((resolve) => child.stdout?.once('data', resolve));
       child.stdout?.destroy();

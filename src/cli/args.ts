@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { SpawnMethod } from '../options';
 import { parseDuration, parseHalt, type Halt, type TimeoutLimit } from './policy';
-import { commandTemplate, workerCommand, type CommandTemplate } from './shell';
+import { commandTemplate, type CommandTemplate } from './shell';
 
 export class UsageError extends Error {}
 UsageError.prototype.name = 'UsageError';
@@ -75,7 +75,7 @@ export type Invocation = SingleInvocation | CommandPoolInvocation | WorkerPoolIn
 // The short flags: those that take a value, and those that do not.
 const SHORT_VALUE: Record<string, string> = { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', N: '--max-args', a: '--arg-file', d: '--delimiter', C: '--colsep' };
 const SHORT_BOOLEAN: Record<string, string> = { h: '--help', V: '--version', v: '--verbose', k: '--keep-order', u: '--ungroup', '0': '--null', q: '--quiet' };
-const LONG_ALIASES: Record<string, string> = { '--workers': '--jobs', '--lb': '--line-buffer', '--res': '--results', '--group': '--group', '--max-procs': '--jobs', '--arg-file': '--arg-file' };
+const LONG_ALIASES: Record<string, string> = { '--workers': '--jobs', '--lb': '--line-buffer', '--res': '--results', '--max-procs': '--jobs' };
 const VALUE_FLAGS = new Set([
   '--jobs', '--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
   '--results', '--joblog', '--halt', '--delay', '--drain-timeout', '--spawn-method',
@@ -129,7 +129,7 @@ export function parseArguments(argv: readonly string[]): Invocation {
   if (worker !== undefined) return workerInvocation(flags, common, worker);
   rejectFlags(flags, WORKER_ONLY, '--worker');
   const command = commandOf(flags);
-  const isPool = flags.values.has('--tasks') || flags.sources.length > 0 || flags.argFiles.length > 0 || POOL_FLAGS.some((name) => given(flags, name));
+  const isPool = flags.values.has('--tasks') || flags.sources.length > 0 || POOL_FLAGS.some((name) => given(flags, name));
   if (!isPool) {
     if (common.json) throw new UsageError('--json goes with a pool (--tasks, :::, -j, or --worker)');
     return { mode: 'single', ...common, command };
@@ -146,7 +146,7 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
   return {
     mode: 'workers',
     ...common,
-    command: workerCommand(worker, flags.booleans.has('--no-shell')),
+    command: commandTemplate(worker, flags.booleans.has('--no-shell')),
     workers: jobsOf(flags, 1),
     input: flags.values.get('--input') ?? null,
     timeoutMs: optionalDuration(flags, '--timeout'),

@@ -9,7 +9,7 @@ import { toSignalNumber } from '../signals';
 import { MAX_JOBS_FOR_ZERO, type CommandPoolInvocation } from './args';
 import { groupJobs, readJobs, type Job } from './inputs';
 import { JobLog, seqsToSkip } from './joblog';
-import { describeExit, describeSpawn, failureStatus, formatMs, log, onInterrupt, statusForSignal } from './lifecycle';
+import { describeExit, describeSpawn, formatMs, log, onInterrupt, poolExitStatus } from './lifecycle';
 import { OutputPrinter, RunOutput } from './output';
 import { haltReached, percentTimeoutMs } from './policy';
 import { Progress } from './progress';
@@ -112,8 +112,7 @@ export class CommandPool {
       this.joblog?.close();
     }
     if (this.invocation.json) process.stdout.write(`${JSON.stringify(this.summary())}\n`);
-    if (this.stoppedBy !== null) return statusForSignal(this.stoppedBy);
-    return failureStatus(this.failed);
+    return poolExitStatus(this.stoppedBy, this.failed);
   }
 
   // --dry-run: the commands, one per line, as they would run; nothing is started.
@@ -180,7 +179,7 @@ export class CommandPool {
       this.freeSlots.push(slot);
       this.printer.started(output);
       output.end();
-      this.settle(job, [file, ...args], { info: null, attempt, durationMs: 0, error, timedOutAfterMs: null, files: null, output });
+      this.settle(job, [file, ...args], { info: null, attempt, error, timedOutAfterMs: null, files: null, output });
       return;
     }
     if (this.invocation.verbose) log(`run ${job.seq}: ${describeSpawn(child.pid, child.spawnargs)}`);
@@ -213,7 +212,7 @@ export class CommandPool {
     if (run.timer !== null) clearTimeout(run.timer);
     this.running.delete(run);
     if (this.invocation.verbose) log(`run ${run.job.seq}: ${describeExit(info)}`);
-    const ok = info.exitCode === 0 && run.timedOutAfterMs === null;
+    const ok = runSucceeded(info, run.timedOutAfterMs);
     if (ok) this.runtimesMs.push(info.durationMs);
     run.files?.end(info);
     if (!ok && run.attempt <= this.invocation.retries && this.canStart()) {
@@ -225,7 +224,7 @@ export class CommandPool {
     }
     this.freeSlots.push(run.slot);
     run.output.end();
-    this.settle(run.job, run.argv, { info, attempt: run.attempt, durationMs: info.durationMs, error: null, timedOutAfterMs: run.timedOutAfterMs, files: run.files, output: run.output, startedAtMs: run.startedAtMs });
+    this.settle(run.job, run.argv, { info, attempt: run.attempt, error: null, timedOutAfterMs: run.timedOutAfterMs, files: run.files, output: run.output, startedAtMs: run.startedAtMs });
     this.launchMore();
   }
 
@@ -235,7 +234,6 @@ export class CommandPool {
     end: {
       info: ExitInfo | null;
       attempt: number;
-      durationMs: number;
       error: SpawnError | null;
       timedOutAfterMs: number | null;
       files: RunResultFiles | null;
@@ -245,17 +243,19 @@ export class CommandPool {
   ): void {
     const { info, error } = end;
     const usage = info?.rusage ?? null;
+    // A run that could not be spawned took no time.
+    const durationMs = info?.durationMs ?? 0;
     const stoppedByUs = (this.stoppedBy !== null || this.halted) && info !== null && info.signal !== null;
     const record: RunRecord = {
       seq: job.seq,
       args: job.args,
       pid: info?.pid ?? null,
-      ok: info !== null && info.exitCode === 0 && end.timedOutAfterMs === null,
+      ok: runSucceeded(info, end.timedOutAfterMs),
       exitCode: info?.exitCode ?? error?.exitCode ?? (error === null ? null : 127),
       signal: info?.signal ?? null,
       timedOut: end.timedOutAfterMs !== null,
       attempts: end.attempt,
-      durationMs: end.durationMs,
+      durationMs,
       userCpuMs: usage === null ? null : usage.userCpuMicros / 1000,
       systemCpuMs: usage === null ? null : usage.systemCpuMicros / 1000,
       maxRssKiB: usage?.maxRssKiB ?? null,
@@ -274,7 +274,7 @@ export class CommandPool {
     this.joblog?.add({
       seq: job.seq,
       startedAtMs: end.startedAtMs ?? Date.now(),
-      runtimeMs: end.durationMs,
+      runtimeMs: durationMs,
       receivedBytes: end.output.bytes,
       exitCode: record.exitCode ?? 0,
       signalNumber: record.signal === null ? 0 : toSignalNumber(record.signal),
@@ -302,8 +302,7 @@ export class CommandPool {
 
   private timeOut(run: Running, limitMs: number): void {
     run.timedOutAfterMs = limitMs;
-    run.child.killGroup('SIGTERM');
-    setTimeout(() => run.child.killGroup('SIGKILL'), TERM_GRACE_MS).unref();
+    termThenKill((signal) => run.child.killGroup(signal));
   }
 
   // SIGINT, SIGTERM: no queued run is started; the running ones get --drain-timeout to finish,
@@ -333,8 +332,7 @@ export class CommandPool {
 
   // SIGTERM to every run's group, SIGKILL to those still there after the grace period.
   private terminateAll(): void {
-    this.killAll('SIGTERM');
-    setTimeout(() => this.killAll('SIGKILL'), TERM_GRACE_MS).unref();
+    termThenKill((signal) => this.killAll(signal));
   }
 
   private killAll(signal: NodeJS.Signals): void {
@@ -361,6 +359,17 @@ export class CommandPool {
       results: [...this.records].sort((a, b) => a.seq - b.seq),
     };
   }
+}
+
+/** SIGTERM now, SIGKILL after TERM_GRACE_MS: the ladder of a timeout and of a stop. */
+function termThenKill(kill: (signal: NodeJS.Signals) => void): void {
+  kill('SIGTERM');
+  setTimeout(() => kill('SIGKILL'), TERM_GRACE_MS).unref();
+}
+
+/** A run succeeded when it exited 0 in time (one that could not be spawned has no ExitInfo). */
+function runSucceeded(info: ExitInfo | null, timedOutAfterMs: number | null): boolean {
+  return info !== null && info.exitCode === 0 && timedOutAfterMs === null;
 }
 
 /** `run 3 (a.txt): exit 1, pid 4242` — the one stderr line of a failed run. */

@@ -3,9 +3,10 @@
 // the end it signals and reaps every child that is left: SIGTERM, then SIGKILL after a grace
 // period. It spawns only through our library, which has reaped its own by then, so every child
 // still there was adopted: signalling them by pid is safe (an unreaped child's pid is not reused).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { native } from '../native';
+import { procStatFields } from './proc-stat';
 
 const POLL_MS = 10;
 
@@ -19,15 +20,8 @@ export function childrenOfUs(): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // gone since readdir
-    }
-    // The fields after the command name, which is in parentheses and may hold anything.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === process.pid) children.push(Number(entry));
+    const fields = procStatFields(Number(entry)); // null: gone since readdir
+    if (fields !== null && Number(fields[1]) === process.pid) children.push(Number(entry));
   }
   return children;
 }
@@ -39,7 +33,8 @@ export function childrenOfUs(): number[] {
 export async function endAdoptedChildren(graceMs: number): Promise<number> {
   const signalled = new Set<number>();
   const killAt = Date.now() + graceMs;
-  for (let children = childrenOfUs(); children.length > 0; children = childrenOfUs()) {
+  // One scan of /proc per round: the children left after a round are the next round's.
+  for (let children = childrenOfUs(); children.length > 0; ) {
     const escalate = Date.now() >= killAt;
     for (const pid of children) {
       if (signalled.has(pid) && !escalate) continue;
@@ -47,7 +42,8 @@ export async function endAdoptedChildren(graceMs: number): Promise<number> {
       signal(pid, escalate ? 'SIGKILL' : 'SIGTERM');
     }
     native.reap(Int32Array.from(children));
-    if (childrenOfUs().length > 0) await sleep(POLL_MS);
+    children = childrenOfUs();
+    if (children.length > 0) await sleep(POLL_MS);
   }
   return signalled.size;
 }

@@ -24,11 +24,11 @@ export function describeExit(info: ExitInfo): string {
 
 /** The shell's convention: the exit code, or 128 + n for a signal n. */
 export function exitStatusOf(info: ExitInfo): number {
-  if (info.signal !== null) return 128 + toSignalNumber(info.signal);
+  if (info.signal !== null) return statusForSignal(info.signal);
   return info.exitCode ?? 1;
 }
 
-/** The status for a command ended by one of our own signals: 130 for SIGINT, 143 for SIGTERM. */
+/** The shell's status for an end by signal: 130 for SIGINT, 143 for SIGTERM. */
 export function statusForSignal(signal: NodeJS.Signals): number {
   return 128 + toSignalNumber(signal);
 }
@@ -70,8 +70,12 @@ export function onClosedStdout(then: () => void): () => void {
   return () => process.stdout.off('error', onError);
 }
 
-/** GNU parallel's exit status: 0, the number of failed runs up to 100, 101 for more. */
-export function failureStatus(failed: number): number {
+/**
+ * A pool's exit status: 128 + n when one of our signals (or a closed stdout, as SIGPIPE) stopped
+ * it, else GNU parallel's: 0, the number of failed runs up to 100, 101 for more.
+ */
+export function poolExitStatus(stoppedBy: NodeJS.Signals | null, failed: number): number {
+  if (stoppedBy !== null) return statusForSignal(stoppedBy);
   return Math.min(failed, 101);
 }
 

@@ -9,7 +9,7 @@ import { BlockPrinter } from './blocks';
 import { Spool, type SpoolDirectory } from './spool';
 import type { OutputMode } from './args';
 
-export type StreamName = 'stdout' | 'stderr';
+type StreamName = 'stdout' | 'stderr';
 
 export interface OutputSettings {
   mode: OutputMode;

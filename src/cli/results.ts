@@ -1,11 +1,12 @@
 // --results DIR: each run's output kept in DIR/<seq>/ as files (stdout, stderr, exitval, args),
 // written as it comes, so the directory holds what a run printed even if we are interrupted.
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExitInfo } from '../subprocess';
-import { toSignalNumber } from '../signals';
 import type { Job } from './inputs';
 import { InputError } from './inputs';
+import { statusForSignal } from './lifecycle';
+import { writeAll } from './spool';
 
 export interface RunResultFiles {
   stdout(chunk: Buffer): void;
@@ -31,16 +32,13 @@ export class ResultsDirectory {
     const stdoutPath = path.join(directory, 'stdout');
     const stderrPath = path.join(directory, 'stderr');
     const fds = { stdout: openSync(stdoutPath, 'w'), stderr: openSync(stderrPath, 'w') };
-    const write = (fd: number, chunk: Buffer) => {
-      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
-    };
     return {
-      stdout: (chunk) => write(fds.stdout, chunk),
-      stderr: (chunk) => write(fds.stderr, chunk),
+      stdout: (chunk) => writeAll(fds.stdout, chunk),
+      stderr: (chunk) => writeAll(fds.stderr, chunk),
       end: (info) => {
         closeSync(fds.stdout);
         closeSync(fds.stderr);
-        const status = info.signal !== null ? 128 + toSignalNumber(info.signal) : (info.exitCode ?? 0);
+        const status = info.signal !== null ? statusForSignal(info.signal) : (info.exitCode ?? 0);
         writeFileSync(path.join(directory, 'exitval'), `${status}\n`);
       },
       paths: () => ({ stdoutPath, stderrPath }),

@@ -33,13 +33,8 @@ export function commandTemplate(command: string, noShell: boolean): CommandTempl
   return { argv: ['/bin/sh', '-c', execLastCommand(command)], shell: true };
 }
 
-/** A --worker string: as a command, and never a shell builtin alone. */
-export function workerCommand(command: string, noShell: boolean): CommandTemplate {
-  return commandTemplate(command, noShell);
-}
-
 /** The words of a command that needs no shell, or null when it does. */
-export function plainWords(command: string): string[] | null {
+function plainWords(command: string): string[] | null {
   const words = command.split(/[ \t]+/).filter((word) => word !== '');
   if (words.length === 0) return null;
   const first = words[0] as string;
@@ -59,7 +54,7 @@ export function shellQuote(value: string): string {
  * is when the last command is not a plain one (a pipeline, a subshell, a builtin, a background
  * job), and when the script sets a trap or has a here-document (exec would skip or break them).
  */
-export function execLastCommand(script: string): string {
+function execLastCommand(script: string): string {
   if (/\btrap\b/.test(script) || script.includes('<<')) return script;
   const start = lastCommandStart(script);
   if (start === null) return script;

@@ -5,17 +5,17 @@
 //     (tcsetpgrp), it reads the terminal itself, Ctrl-C goes to it and not to us; we take the
 //     terminal back when it ends.
 //   otherwise: its stdin, stdout and stderr through our pipes, and our signals forwarded.
-import { readFileSync } from 'node:fs';
 import { native } from '../native';
 import { spawn } from '../spawn';
 import type { Subprocess } from '../subprocess';
 import type { SingleInvocation } from './args';
 import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from './lifecycle';
+import { procStatFields } from './proc-stat';
 
-// Every signal Node lets us catch that a program may care about; it decides what they mean, and
-// its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
 // How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
 const STOP_POLL_MS = 100;
+// Every signal Node lets us catch that a program may care about; it decides what they mean, and
+// its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
 
 export async function runSingle(invocation: SingleInvocation): Promise<number> {
@@ -60,9 +60,12 @@ function ownsTerminal(fd: number): boolean {
   return native.foregroundProcessGroup(fd) === ourProcessGroup();
 }
 
+// Read once: after exec, only we could change our process group, and we never do.
+let ourGroup: number | null = null;
+
 function ourProcessGroup(): number {
-  const stat = readFileSync('/proc/self/stat', 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  ourGroup ??= Number((procStatFields('self') as string[])[2]);
+  return ourGroup;
 }
 
 // The child may already have tried to read the terminal from the background and been stopped by
@@ -94,12 +97,7 @@ function followJobControl(child: Subprocess): () => void {
 
 /** The state letter of /proc/<pid>/stat (R, S, T for stopped, Z...), or null once it is gone. */
 function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.charAt(stat.lastIndexOf(')') + 2);
-  } catch {
-    return null;
-  }
+  return procStatFields(pid)?.[0] ?? null;
 }
 
 function connectStdio(child: Subprocess): void {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** Past this many bytes in memory, a run's stream goes to a file. */
-export const SPOOL_MEMORY_BOUND = 256 * 1024;
+const SPOOL_MEMORY_BOUND = 256 * 1024;
 const READ_CHUNK = 64 * 1024;
 
 /** The temp directory of this command's spool files: made on first use, removed at the end. */
@@ -84,6 +84,7 @@ export class Spool {
   }
 }
 
-function writeAll(fd: number, chunk: Buffer): void {
+/** write(2) until all of `chunk` is written: writeSync may write less than asked. */
+export function writeAll(fd: number, chunk: Buffer): void {
   for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
 }

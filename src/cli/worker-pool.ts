@@ -12,7 +12,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { Pool } from '../pool';
 import type { WorkerPoolInvocation } from './args';
 import { readInputFile, splitItems } from './inputs';
-import { describeExit, describeSpawn, failureStatus, log, onInterrupt, statusForSignal } from './lifecycle';
+import { describeExit, describeSpawn, log, onInterrupt, poolExitStatus } from './lifecycle';
 import { whenDrained } from './output';
 import { Progress } from './progress';
 
@@ -79,8 +79,7 @@ export class WorkerPoolRun {
       this.progress?.clear();
     }
     if (this.invocation.json) process.stdout.write(`${JSON.stringify(this.summary())}\n`);
-    if (this.stoppedBy !== null) return statusForSignal(this.stoppedBy);
-    return failureStatus(this.failed);
+    return poolExitStatus(this.stoppedBy, this.failed);
   }
 
   // Reads lines, keeping at most `window` of them read and not finished: a huge input is never

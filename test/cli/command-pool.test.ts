@@ -1,9 +1,10 @@
 // `process-spawner --workers N --tasks M "command"`: runs of a command, N at once.
 import { describe, expect, it } from 'vitest';
-import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
+import { expectNoLeaks } from '../helpers/leaks';
 import { spawn, type Subprocess } from '../../src/index';
 import { CLI, cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
 import { finish } from '../helpers/collect';
+import { expectAllEnded } from './ended';
 
 describe('a pool of commands', () => {
   it('the seed check: --workers 3 --tasks 5 "sleep 1; echo done" prints five lines, three at once', () =>
@@ -105,7 +106,7 @@ describe('a pool of commands', () => {
       const result = await finish(run);
       expect(result.exit.exitCode).toBe(143);
       // Each task led a group of its own: nothing of any group is left, background sleeps included.
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pgrp) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pgrp');
     }));
 
   it('stops like a pipeline when its reader goes away (| head): status 141, no task left', () =>
@@ -119,7 +120,7 @@ describe('a pool of commands', () => {
       const exit = await run.exited;
       expect(exit.exitCode).toBe(141);
       const pids = spawnedPids(stderr.join(''));
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pgrp) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pgrp');
     }));
 
   it('shows a progress line on a terminal only', () =>

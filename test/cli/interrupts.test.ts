@@ -7,8 +7,10 @@ import { spawn, type Subprocess } from '../../src/index';
 import { CLI, cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
 import { finish, type Finished } from '../helpers/collect';
 import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
+import { expectAllEnded } from './ended';
 
 const root = path.join(__dirname, '..', '..');
+const PID_WORKER = `node ${path.join(root, 'test/fixtures/pid-worker.mjs')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGINT, and another 200 ms later: how the command ended, and how long after the second. */
@@ -83,8 +85,7 @@ describe('interrupts and process groups', () => {
 
   it('worker mode: SIGINT starts no queued task, lets the running ones finish, exits 130', () =>
     expectNoLeaks(async () => {
-      const worker = `node ${path.join(root, 'test/fixtures/pid-worker.mjs')}`;
-      const run = startCli(['--verbose', '--worker', worker, '-j', '2', '--drain-timeout', '3s'], { cwd: root });
+      const run = startCli(['--verbose', '--worker', PID_WORKER, '-j', '2', '--drain-timeout', '3s'], { cwd: root });
       run.stdin?.write(Array.from({ length: 10 }, () => 'sleep:1200').join('\n') + '\n');
       // Both workers are running a task.
       const stderr = await waitForOutput(run.stderr, /(started sleep[\s\S]*){2}/);
@@ -94,15 +95,14 @@ describe('interrupts and process groups', () => {
       // The two running when the signal came finished; none of the eight queued was started.
       expect(result.stdout.trimEnd().split('\n')).toHaveLength(2);
       const pids = spawnedPids(stderr);
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pid');
     }));
 
   it('worker mode: SIGTERM drains as SIGINT does (exit 143); a second SIGINT ends the tasks at once', () =>
     expectNoLeaks(async () => {
-      const worker = `node ${path.join(root, 'test/fixtures/pid-worker.mjs')}`;
       const tasks = (ms: number) => Array.from({ length: 6 }, () => `sleep:${ms}`).join('\n') + '\n';
       const twoRunning = /(started sleep[\s\S]*){2}/;
-      const drained = startCli(['--verbose', '--worker', worker, '-j', '2'], { cwd: root });
+      const drained = startCli(['--verbose', '--worker', PID_WORKER, '-j', '2'], { cwd: root });
       drained.stdin?.end(tasks(1000));
       const startedDrained = await waitForOutput(drained.stderr, twoRunning);
       drained.kill('SIGTERM');
@@ -112,7 +112,7 @@ describe('interrupts and process groups', () => {
       expect(afterTerm.stdout).toMatch(/^\d+\n\d+\n$/);
       expect(afterTerm.stderr).not.toContain('started');
 
-      const killed = startCli(['--verbose', '--worker', worker, '-j', '2'], { cwd: root });
+      const killed = startCli(['--verbose', '--worker', PID_WORKER, '-j', '2'], { cwd: root });
       killed.stdin?.end(tasks(30_000));
       const stderr = await waitForOutput(killed.stderr, twoRunning);
       const { result: afterTwo, afterSecondMs } = await interruptTwice(killed);
@@ -120,7 +120,7 @@ describe('interrupts and process groups', () => {
       expect(afterSecondMs).toBeLessThan(2000);
       expect(afterTwo.stdout).toBe('\n\n');
       const pids = spawnedPids(stderr);
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pid');
     }));
 
   it('command pool: SIGTERM starts no queued run and lets the running ones finish, exits 143', () =>
@@ -153,7 +153,7 @@ describe('interrupts and process groups', () => {
       const pids = spawnedPids(stderr + result.stderr);
       expect(pids).toHaveLength(2);
       // Each run led a group of its own: nothing of either group is left, the sleeps included.
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pgrp) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pgrp');
     }));
 
   it('command pool: a second SIGINT kills the running runs at once', () =>

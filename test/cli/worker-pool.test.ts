@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCProgram, createBuildDirectory } from '../helpers/build-c-worker';
 import { cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
 import { finish } from '../helpers/collect';
-import { allProcesses, expectNoLeaks, eventually } from '../helpers/leaks';
+import { expectNoLeaks } from '../helpers/leaks';
+import { expectAllEnded } from './ended';
 
 const root = path.join(__dirname, '..', '..');
 const NODE_WORKER = `node ${path.join(root, 'test/fixtures/echo-worker.mjs')}`;
@@ -113,6 +114,6 @@ describe('a pool of protocol workers', () => {
       run.kill('SIGTERM');
       const result = await finish(run);
       expect(result.exit.exitCode, stderr + result.stderr).toBe(143);
-      await eventually(() => expect(allProcesses().filter((stat) => pids.includes(stat.pid) && stat.state !== 'Z')).toEqual([]));
+      await expectAllEnded(pids, 'pid');
     }));
 });
