@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { native } from '../native';
-import { procStatFields } from './proc-stat';
+import { procStatFields } from '../proc-stat';
 
 const POLL_MS = 10;
 

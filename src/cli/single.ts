@@ -10,7 +10,7 @@ import { spawn } from '../spawn';
 import type { Subprocess } from '../subprocess';
 import type { SingleInvocation } from './args';
 import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from './lifecycle';
-import { procStatFields } from './proc-stat';
+import { procStatFields } from '../proc-stat';
 
 // How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
 const STOP_POLL_MS = 100;

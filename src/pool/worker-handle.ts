@@ -13,7 +13,6 @@
 // SHUTDOWN_ACK, the process's exit after its stdout ended, or its pipes after it exited. Three
 // alarms watch what can overlap with those: the time left before a ready worker counts as
 // healthy, a frame that has begun and must finish, and whether a busy worker is stopped.
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import {
@@ -26,6 +25,7 @@ import {
   messageTypeName,
   type Frame,
 } from '../protocol';
+import { procStatFields } from '../proc-stat';
 import type { ExitInfo, Subprocess } from '../subprocess';
 import { Alarm, type Deadlines, type TimerEntry } from './deadlines';
 import { ProtocolError } from './errors';
@@ -64,14 +64,7 @@ function ignore(): void {}
 
 /** The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...); '' once the process is gone. */
 function processState(pid: number): string {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return '';
-  }
-  // The command name may hold spaces and parentheses: the state follows its last ')'.
-  return stat.charAt(stat.lastIndexOf(')') + 2);
+  return procStatFields(pid)?.[0] ?? '';
 }
 
 export class WorkerHandle implements TimerEntry {

@@ -1,5 +1,5 @@
-// /proc/<pid>/stat, read by the command: who our children are, our process group, whether a
-// child is stopped.
+// /proc/<pid>/stat: whether a process is stopped (the pool's busy workers, the command's child),
+// who the command's children are, its process group.
 import { readFileSync } from 'node:fs';
 
 /**
