@@ -8,12 +8,13 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ProcessSpawnerError } from './errors';
 import type { NativeProcessSettings } from './process-settings';
+import { STDIO_CODES, type SpawnRequestField } from './native-codes';
 
 /** `stdio` codes understood by the addon; a number >= 0 passes that fd of the parent. */
-export const STDIO_PIPE = -1;
-export const STDIO_IGNORE = -2;
+export const STDIO_PIPE = STDIO_CODES.pipe;
+export const STDIO_IGNORE = STDIO_CODES.ignore;
 /** A socketpair at any slot, 0-2 included. */
-export const STDIO_SOCKET = -3;
+export const STDIO_SOCKET = STDIO_CODES.socket;
 
 export interface Rusage {
   userCpuMicros: number;
@@ -26,7 +27,10 @@ export interface Rusage {
   involuntaryContextSwitches: number;
 }
 
-/** A wait status as wait4 returned it, decoded with the C macros. */
+/**
+ * How a child ended: its wait status in wait4's encoding (rebuilt from waitid's siginfo when it
+ * was reaped through its pidfd), decoded with the C macros.
+ */
 export interface NativeWaitFields {
   status: number;
   exitCode: number | null;
@@ -41,34 +45,46 @@ export interface NativeSpawnRequest extends NativeProcessSettings {
   envp: string[] | null;
   cwd: string | null;
   stdio: number[];
-  /** clone(CLONE_VM | CLONE_VFORK) instead of fork. */
+  /** The shared-memory clone (CLONE_VM | CLONE_VFORK) instead of a copying one. */
   vfork: boolean;
 }
 
+// The addon reads exactly these fields (native/js/spawn_request.h): a field added on one side only
+// does not compile.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const requestFieldsMatch: SameKeys<keyof NativeSpawnRequest, SpawnRequestField> = true;
+void requestFieldsMatch;
+
 export interface NativeSpawned {
+  /** This thread's name for the child, never reused: kill(), takeFd() and the exit take it. */
+  key: number;
   pid: number;
+  /** Our end of each slot's pipe, by slot (-1: none); the addon owns them until takeFd(). */
   fds: number[];
   /** How the child was made: 'fork' after a refused clone or when credentials change. */
   spawnMethod: 'fork' | 'vfork';
-  handlerReinstalled: boolean;
+  /** The call that made it: 'clone3', 'clone' or 'fork'. */
+  cloneSyscall: string;
 }
 
 export interface NativeParentFailure {
   errno: number;
   syscall: string;
-  handlerReinstalled: boolean;
 }
 
 export interface NativeChildFailure extends NativeWaitFields {
   pid: number;
   errno: number;
   childStep: string;
-  handlerReinstalled: boolean;
 }
 
 export type NativeSpawnOutcome = NativeSpawned | NativeParentFailure | NativeChildFailure;
 
+/** A reaped child: how it ended, or the reap's errno (ECHILD: someone else reaped it). */
 export type NativeReapResult = { pid: number; errno: number } | ({ pid: number } & NativeWaitFields);
+
+/** One child of this thread's that the exit watcher has reaped. */
+export type NativeExit = NativeReapResult & { key: number };
 
 /** How a synchronous spawn's loop is bounded (native/sync.h). */
 export interface NativeSyncLimits {
@@ -104,23 +120,28 @@ export interface NativeSyncRun {
   durationMs: number;
 }
 
-export type NativeSyncOutcome =
-  | NativeSyncRun
-  | Omit<NativeParentFailure, 'handlerReinstalled'>
-  | Omit<NativeChildFailure, 'handlerReinstalled'>;
+export type NativeSyncOutcome = NativeSyncRun | NativeParentFailure | NativeChildFailure;
 
 export interface NativeAddon {
+  /**
+   * Starts this thread's exit watcher (once, before the first spawn): `listener` is called from
+   * the event loop with the children that have just been reaped. Returns 0 or an errno value.
+   */
+  watchExits(listener: (exits: NativeExit[]) => void): number;
   spawn(request: NativeSpawnRequest): NativeSpawnOutcome;
-  /** Blocks until the child has exited and its pipes are closed; never tracked by the reaper. */
+  /** Blocks until the child has exited and its pipes are closed; never seen by the exit watcher. */
   spawnSync(request: NativeSpawnRequest, limits: NativeSyncLimits): NativeSyncOutcome;
-  reap(pids: Int32Array): NativeReapResult[];
+  /** Hands over our end of a slot's pipe, which the caller owns from then on; -1 if none. */
+  takeFd(key: number, slot: number): number;
+  /** Closes our end of a slot's pipe that nobody took: 0, or EBADF if there is none. */
+  closeUntakenFd(key: number, slot: number): number;
+  /** Whether the event loop stays alive while this thread's children run. */
+  holdLoop(held: boolean): void;
   /**
    * Returns 0 or an errno value (ESRCH once reaped). Signals only a child this thread spawned and
    * has not reaped, through its pidfd where the kernel has them.
    */
-  kill(pid: number, signal: number): number;
-  /** close(fd) of a pipe end no stream took over: 0 or an errno value. */
-  closeFd(fd: number): number;
+  kill(key: number, signal: number): number;
   /** kill(-pgid, signal): 0 or an errno value. */
   killProcessGroup(pgid: number, signal: number): number;
   /**
@@ -128,9 +149,15 @@ export interface NativeAddon {
    * signalling when a process holds that pid again, which proves the group emptied.
    */
   killGroupOfReapedLeader(pgid: number, signal: number): number;
-  /** The read end of this thread's SIGCHLD self-pipe, or -errno. */
-  openSigchldPipe(): number;
-  ensureSigchldHandler(): boolean;
+  /**
+   * wait4(pid, WNOHANG) on each: for descendants the command adopted as a child subreaper, which
+   * it never spawned. The results of those that have exited.
+   */
+  reapAdoptedChildren(pids: Int32Array): NativeReapResult[];
+  /** How many children of ended worker_threads are not reaped yet. */
+  orphansWaiting(): number;
+  /** Who holds SIGCHLD now: nobody (SIG_DFL/SIG_IGN), our handler, or another one. */
+  sigchldHolder(): 'nobody' | 'us' | 'someone-else';
   /** prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants become our children. 0 or an errno. */
   setChildSubreaper(): number;
   /** tcgetpgrp(fd), or -errno. */
@@ -139,8 +166,12 @@ export interface NativeAddon {
   setForegroundProcessGroup(fd: number, pgid: number): number;
   /** RLIMIT_* numbers by short name: { nofile: 7, ... }. */
   readonly rlimitResources: Readonly<Record<string, number>>;
-  /** The child path's step names indexed by their code (native/child_steps.h). */
+  /** The child path's step names indexed by their code (native/child/child_steps.h). */
   readonly childStepNames: readonly string[];
+  /** The stdio codes, from native/js/spawn_request.h. */
+  readonly stdioCodes: Readonly<Record<string, number>>;
+  /** The fields the addon reads from a spawn request, from native/js/spawn_request.h. */
+  readonly spawnRequestFields: readonly string[];
 }
 
 /** The addon could not be loaded: the message says what is missing, why, and how to fix it. */

@@ -83,7 +83,7 @@ function exitInfoOf(run: NativeSyncRun, file: string): ExitInfo {
     return { pid, exitCode: wait.exitCode, signal, coreDumped: wait.coreDumped, status: wait.status, rusage: wait.rusage, durationMs };
   }
   // ECHILD: something else in this process reaped our child with waitpid(-1).
-  const reapError = new SpawnError({ errno: wait.errno, syscall: 'wait4', path: file, pid });
+  const reapError = new SpawnError({ errno: wait.errno, syscall: 'waitid', path: file, pid });
   return { pid, exitCode: null, signal: null, coreDumped: false, status: null, rusage: null, durationMs, reapError };
 }
 

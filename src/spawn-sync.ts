@@ -1,7 +1,8 @@
 // The synchronous spawn both runSync() and the drop-in's spawnSync() stand on: a validated spawn
-// plan goes to the addon's loop (native/sync.cc), which forks, feeds stdin, collects the outputs,
-// enforces the deadline and the output limit, and reaps the child with wait4 on its pid. The child
-// is never handed to the reaper: the loop that made it reaps it, and nothing else.
+// plan goes to the addon's loop (native/parent/sync.cc), which clones, feeds stdin, collects the
+// outputs, enforces the deadline and the output limit, and reaps the child through the pidfd its
+// clone returned. The child is never handed to the reaper: the loop that made it reaps it, and
+// nothing else.
 import { native, type NativeSyncLimits, type NativeSyncRun } from './native';
 import type { SpawnPlan } from './options';
 import { spawnErrorFrom } from './spawn';
@@ -10,5 +11,5 @@ import { spawnErrorFrom } from './spawn';
 export function spawnSyncPlan(plan: SpawnPlan, limits: NativeSyncLimits): NativeSyncRun {
   const outcome = native.spawnSync(plan.request, limits);
   if ('output' in outcome) return outcome;
-  throw spawnErrorFrom({ ...outcome, handlerReinstalled: false }, plan);
+  throw spawnErrorFrom(outcome, plan);
 }

@@ -21,11 +21,11 @@ export function spawn(
   reaper.prepare();
   const startedAt = performance.now();
   const outcome = native.spawn(plan.request);
-  if (outcome.handlerReinstalled) reaper.scheduleSweep();
   if (!('fds' in outcome)) throw spawnErrorFrom(outcome, plan);
   for (const stream of plan.sharedStreams) stopReadingForChild(stream);
   if (plan.request.vfork && outcome.spawnMethod === 'fork') noteForkFallback(plan);
   return new Subprocess({
+    key: outcome.key,
     pid: outcome.pid,
     file: plan.file,
     argv: plan.request.argv,

@@ -21,17 +21,22 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** WCOREDUMP: the kernel wrote a core file. */
   coreDumped: boolean;
-  /** The raw wait status, exactly as wait4 returned it (null if it could not be reaped). */
+  /**
+   * The wait status in wait4's encoding (null if it could not be reaped). Rebuilt from what
+   * waitid(P_PIDFD) reports, which is the same information: exit code, or signal and core flag.
+   */
   status: number | null;
-  /** The child's own resource usage, from wait4. */
+  /** The child's resource usage, from the reap (see Rusage for what maxRssKiB means). */
   rusage: Rusage | null;
   /** From just before fork to the reap. */
   durationMs: number;
-  /** Set when wait4 failed for this pid (ECHILD: another part of the process reaped it). */
+  /** Set when the reap failed for this child (ECHILD: another part of the process reaped it). */
   reapError?: SpawnError;
 }
 
 export interface SubprocessInit {
+  /** The addon's key for this child (native.spawn's `key`). */
+  key: number;
   pid: number;
   file: string;
   /** argv as the program received it, argv[0] included. */
@@ -71,6 +76,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   /** True once kill() has delivered a signal. */
   killed = false;
 
+  private readonly key: number;
   private readonly startedAt: number;
   private readonly group: GroupOfChild;
   private resolveExited!: (info: ExitInfo) => void;
@@ -79,13 +85,16 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   private groupGone = false;
   private openReadables = 0;
   private joined: Duplex | null = null;
-  // Our pipe ends, until a stream takes one over (-1 after that, or once closed unread).
+  // Our pipe ends, by slot, until a stream takes one over (-1 after that, or once closed unread).
+  // The addon owns them until then (native.takeFd), so that a worker_thread terminated before
+  // the streams exist leaks none.
   private readonly fds: number[];
   private readonly socketSlots: readonly boolean[];
   private readonly streams: (net.Socket | null)[];
 
   constructor(init: SubprocessInit) {
     super();
+    this.key = init.key;
     this.pid = init.pid;
     this.spawnfile = init.file;
     this.spawnargs = init.argv;
@@ -95,7 +104,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.fds = init.fds.slice();
     this.streams = init.fds.map(() => null);
-    reaper.track(this.pid, this);
+    reaper.track(this.key, this);
     process.nextTick(() => this.emit('spawn'));
   }
 
@@ -138,8 +147,8 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
    */
   kill(signal: SignalInput = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal);
-    if (this.exitInfo !== null || !reaper.isTracked(this.pid)) return false;
-    const errno = native.kill(this.pid, number);
+    if (this.exitInfo !== null || !reaper.isTracked(this.key)) return false;
+    const errno = native.kill(this.key, number);
     if (errno === 0) {
       if (number !== 0) this.killed = true;
       return true;
@@ -150,13 +159,13 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
 
   /** Lets the event loop end while this child still runs (the child is still reaped if it does). */
   unref(): this {
-    reaper.setReferenced(this.pid, false);
+    reaper.setReferenced(this.key, false);
     return this;
   }
 
   /** Undoes unref(): the child keeps the event loop alive until it is reaped (the default). */
   ref(): this {
-    reaper.setReferenced(this.pid, true);
+    reaper.setReferenced(this.key, true);
     return this;
   }
 
@@ -206,10 +215,13 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (fd === undefined) return null;
     if (fd === CLOSED_UNREAD) return slot === 0 ? destroyedWritable() : endedReadable();
     if (fd < 0) return null;
-    const socketpair = slot > 2 || this.socketSlots[slot] === true;
-    const stream = socketpair ? duplexFromFd(fd) : slot === 0 ? writableFromFd(fd) : readableFromFd(fd);
-    markAsOurChildsStream(stream);
+    // Taken from the addon just as the stream takes it over (see `fds`).
+    const taken = native.takeFd(this.key, slot);
     this.fds[slot] = TAKEN;
+    if (taken < 0) return null;
+    const socketpair = slot > 2 || this.socketSlots[slot] === true;
+    const stream = socketpair ? duplexFromFd(taken) : slot === 0 ? writableFromFd(taken) : readableFromFd(taken);
+    markAsOurChildsStream(stream);
     this.streams[slot] = stream;
     if (slot > 0 || socketpair) this.countUntilClosed(stream);
     return stream;
@@ -228,13 +240,13 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   private releaseUntakenFds(): void {
     const stdin = this.fds[0];
     if (stdin !== undefined && stdin >= 0) {
-      native.closeFd(stdin);
+      native.closeUntakenFd(this.key, 0);
       this.fds[0] = CLOSED_UNREAD;
     }
     for (let slot = 1; slot < this.fds.length; slot++) this.stream(slot);
   }
 
-  /** @internal Called by the reaper once wait4 has returned this pid. */
+  /** @internal Called by the reaper once the child has been reaped. */
   onReaped(result: NativeReapResult): void {
     const info = 'status' in result ? this.exitInfoFrom(result) : this.unreapableExitInfo(result.errno);
     this.exitInfo = info;
@@ -274,7 +286,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
       status: null,
       rusage: null,
       durationMs: performance.now() - this.startedAt,
-      reapError: new SpawnError({ errno, syscall: 'wait4', path: this.spawnfile, pid: this.pid }),
+      reapError: new SpawnError({ errno, syscall: 'waitid', path: this.spawnfile, pid: this.pid }),
     };
   }
 

@@ -41,7 +41,7 @@ export async function endAdoptedChildren(graceMs: number): Promise<number> {
       signalled.add(pid);
       signal(pid, escalate ? 'SIGKILL' : 'SIGTERM');
     }
-    native.reap(Int32Array.from(children));
+    native.reapAdoptedChildren(Int32Array.from(children));
     children = childrenOfUs();
     if (children.length > 0) await sleep(POLL_MS);
   }

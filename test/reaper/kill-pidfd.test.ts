@@ -74,7 +74,7 @@ describe('kill() through a pidfd', () => {
           expect(theirs.exitCode).toBe(null);
           // Our reaper reaps through the pidfd too: theirs is left to child_process, ours is ECHILD.
           const exit = await ours.exited;
-          expect(exit.reapError).toMatchObject({ code: 'ECHILD', syscall: 'wait4' });
+          expect(exit.reapError).toMatchObject({ code: 'ECHILD', syscall: 'waitid' });
           const theirExit = new Promise<NodeJS.Signals | null>((resolve) => theirs.on('exit', (_code, signal) => resolve(signal)));
           theirs.kill('SIGTERM');
           expect(await theirExit).toBe('SIGTERM');

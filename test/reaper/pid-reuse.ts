@@ -17,6 +17,16 @@ export function copyOfAddon(transform: (bytes: Buffer) => Buffer = (bytes) => by
   return { file, remove: () => rmSync(directory, { recursive: true, force: true }) };
 }
 
+/**
+ * For copyOfAddon: renames the SIGCHLD hub's rendezvous symbol (native/exits/sigchld.cc), so the
+ * copy stands for a future version with another hub layout, which cannot join this one's hub.
+ */
+export function renameHub(bytes: Buffer): Buffer {
+  const renamed = bytes.toString('latin1').replaceAll('process_spawner_sigchld_hub_v2', 'process_spawner_sigchld_hub_v9');
+  if (renamed === bytes.toString('latin1')) throw new Error('the hub symbol was not found in the addon');
+  return Buffer.from(renamed, 'latin1');
+}
+
 /** Whether this process may choose the next pid (root in its pid namespace). */
 export const canChoosePids: boolean = (() => {
   try {
@@ -61,7 +71,7 @@ export async function retryUntilPidReused(scenario: () => Promise<boolean>): Pro
 export function reapBehindOurBack(thirdParty: NativeAddon, pid: number): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 5000;
-  while (thirdParty.reap(Int32Array.of(pid)).length === 0) {
+  while (thirdParty.reapAdoptedChildren(Int32Array.of(pid)).length === 0) {
     if (Date.now() > deadline) throw new Error(`pid ${pid} did not exit`);
     Atomics.wait(pause, 0, 0, 2);
   }

@@ -1,14 +1,13 @@
 // The synchronous spawn's loop, in the order strace shows it:
-//   spawn_process (pipe2, clone, read of the error pipe) -> pidfd_open and a waitid(WNOWAIT)
-//   check that the pid is still our child (open_child_pidfd, as the async spawn does) -> poll on
-//   the pipes and the pidfd -> write/read as they are ready -> kill at the deadline or past
-//   maxBuffer -> wait4(pid) once the pidfd says the child has exited -> close what is left.
+//   spawn_process (pipe2, clone3 with a pidfd, read of the error pipe) -> poll on the pipes and
+//   the pidfd -> write/read as they are ready -> kill at the deadline or past maxBuffer ->
+//   waitid(P_PIDFD) once the pidfd says the child has exited -> close what is left.
 //
-// The exit is watched with a pidfd, not SIGCHLD: the loop blocks this thread, and the SIGCHLD
-// handler's self-pipe is read by the event loop, which is not running. A pidfd also leaves every
-// process-wide signal setting alone. Without pidfd_open (Linux < 5.3) the loop polls wait4 with
-// WNOHANG between short poll() timeouts.
-#include "sync.h"
+// The exit is watched with the pidfd, not SIGCHLD: the loop blocks this thread, and the event
+// loop that would read the SIGCHLD self-pipe is not running. A pidfd also leaves every
+// process-wide signal setting alone. Without one (Linux < 5.2) the loop polls wait4(pid, WNOHANG)
+// between short poll() timeouts.
+#include "parent/sync.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -19,8 +18,8 @@
 
 #include <algorithm>
 
-#include "fd.h"
-#include "sigchld.h"
+#include "exits/reap.h"
+#include "parent/fd.h"
 
 namespace ps {
 
@@ -46,9 +45,9 @@ double monotonic_ms_precise() {
 
 class SyncLoop {
  public:
-  SyncLoop(pid_t pid, std::vector<int>* fds, const SyncLimits& limits, double started,
+  SyncLoop(pid_t pid, int pidfd, std::vector<int>* fds, const SyncLimits& limits, double started,
            SyncOutcome* outcome)
-      : pid_(pid), limits_(limits), started_(started), outcome_(outcome), pidfd_(open_child_pidfd(pid)) {
+      : pid_(pid), limits_(limits), started_(started), outcome_(outcome), pidfd_(pidfd) {
     // Owned from here, so that every return path closes them.
     pipes_.resize(fds->size());
     for (size_t slot = 0; slot < fds->size(); slot++) pipes_[slot].reset((*fds)[slot]);
@@ -137,19 +136,19 @@ class SyncLoop {
     if (drain_until_ != kNever && now >= drain_until_) close_pipes();
   }
 
-  // wait4 on our exact pid, never -1: other children of this process are not ours to reap.
+  // Through the pidfd, or wait4 on our exact pid without one; never -1: other children of this
+  // process are not ours to reap.
   void try_reap() {
-    pid_t reaped;
-    do {
-      reaped = wait4(pid_, &outcome_->wait_status, WNOHANG, &outcome_->rusage);
-    } while (reaped < 0 && errno == EINTR);
-    if (reaped == 0) return;
-    if (reaped < 0) {
+    ExitStatus exit;
+    if (!reap_if_exited(pid_, pidfd_.get(), &exit)) return;
+    if (exit.error != 0) {
       // ECHILD: someone reaped it with waitpid(-1); its status is lost.
       reap_failed_ = true;
-      fail_io("wait4", errno);
+      fail_io("waitid", exit.error);
     } else {
       outcome_->reaped = true;
+      outcome_->wait_status = exit.status;
+      outcome_->rusage = exit.rusage;
       outcome_->duration_ms = monotonic_ms_precise() - started_;
     }
     pidfd_.reset();
@@ -263,8 +262,9 @@ SyncOutcome spawn_sync(const SpawnRequest& request, const SyncLimits& limits) {
   const double started = monotonic_ms_precise();
   outcome.spawn = spawn_process(request);
   if (outcome.spawn.parent_errno != 0 || outcome.spawn.child_errno != 0) return outcome;
-  SyncLoop loop(outcome.spawn.pid, &outcome.spawn.parent_fds, limits, started, &outcome);
-  outcome.spawn.parent_fds.clear();  // the loop owns and closes them
+  SyncLoop loop(outcome.spawn.pid, outcome.spawn.pidfd, &outcome.spawn.parent_fds, limits, started, &outcome);
+  outcome.spawn.pidfd = -1;          // the loop owns and closes it,
+  outcome.spawn.parent_fds.clear();  // and the pipes
   loop.run();
   return outcome;
 }

@@ -25,7 +25,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "child_steps.h"
+#include "child/child_steps.h"
 
 namespace ps {
 
@@ -85,7 +85,10 @@ struct ChildPlan {
 
   bool close_other_fds;         // close every fd >= slot_count before exec
   bool reset_ignored_signals;   // SIG_IGN -> SIG_DFL too (restoreSignals); handlers always reset
+  // Set by the clone (clone.h): the kernel has reset every handler already (CLONE_CLEAR_SIGHAND).
+  bool handlers_cleared;
   sigset_t exec_mask;           // the signal mask the program starts with
+  bool inherit_mask;            // exec_mask is the spawning thread's mask, filled in by the clone
   bool new_session;             // setsid()
   pid_t process_group;          // setpgid(0, process_group) when >= 0 (0: a new group)
   bool set_umask;

@@ -1,7 +1,8 @@
-// A synchronous spawn: fork and exec through spawn_process(), then a poll loop on this thread that
-// feeds stdin, collects the outputs, enforces the deadline and the output limit, and reaps the
-// child with wait4 on its exact pid. Nothing here touches the SIGCHLD machinery: the child is
-// never tracked by the asynchronous reaper, and the loop never reaps a pid it did not start.
+// A synchronous spawn: clone and exec through spawn_process(), then a poll loop on this thread
+// that feeds stdin, collects the outputs, enforces the deadline and the output limit, and reaps
+// the child through the pidfd its clone returned. Nothing here touches the SIGCHLD machinery or
+// the thread's exit watcher: the child is never seen by the asynchronous side, and the loop never
+// reaps a process it did not start.
 #ifndef PROCESS_SPAWNER_SYNC_H_
 #define PROCESS_SPAWNER_SYNC_H_
 
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "spawn.h"
+#include "parent/spawn.h"
 
 namespace ps {
 
@@ -52,7 +53,8 @@ struct SyncOutcome {
 };
 
 // Blocks until the child has exited and every pipe of it is closed. Every fd it opens is closed
-// before it returns, on every path; the child is always reaped (unless wait4 itself fails).
+// before it returns, on every path; the child is always reaped (unless someone else reaped it
+// first, with waitpid(-1): its status is then lost, and io_errno says ECHILD).
 SyncOutcome spawn_sync(const SpawnRequest& request, const SyncLimits& limits);
 
 }  // namespace ps

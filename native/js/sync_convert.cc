@@ -1,8 +1,8 @@
-#include "sync_convert.h"
+#include "js/sync_convert.h"
 
 #include <errno.h>
 
-#include "convert.h"
+#include "js/convert.h"
 
 namespace ps {
 
@@ -73,8 +73,12 @@ Napi::Object sync_outcome_to_js(Napi::Env env, const SyncOutcome& outcome) {
                                                 : env.Null());
   }
   object.Set("output", output);
-  ReapResult reap{spawn.pid, outcome.reaped ? 0 : ECHILD, outcome.wait_status, outcome.rusage};
-  object.Set("wait", reap_result_to_js(env, reap));
+  ExitStatus exit;
+  exit.pid = spawn.pid;
+  exit.error = outcome.reaped ? 0 : ECHILD;
+  exit.status = outcome.wait_status;
+  exit.rusage = outcome.rusage;
+  object.Set("wait", exit_status_to_js(env, exit));
   object.Set("end", string_or_null(env, end_name(outcome.end)));
   object.Set("endSlot", outcome.end_slot);
   object.Set("ioErrno", outcome.io_errno);

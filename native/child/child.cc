@@ -1,6 +1,6 @@
 // The async-signal-safe child path (see child.h for the rule). Each step is one short function
 // that returns 0 or an errno value; run_child() reports the first failure and exits.
-#include "child.h"
+#include "child/child.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,9 +48,14 @@ static_assert(child_step_codes_are_indexes());
 // before exec, so every disposition up to _NSIG - 1 goes back to SIG_DFL while all signals are
 // still blocked. Real-time signals 34 and up can carry anyone's handler; only 32 and 33 are
 // glibc's own, and its sigaction refuses them (EINVAL), so they are skipped.
-// With restoreSignals off, ignored signals stay ignored; handlers are reset all the same.
-int reset_signal_dispositions(bool reset_ignored) {
+// With restoreSignals off, ignored signals stay ignored; handlers are reset all the same, unless
+// the clone had CLONE_CLEAR_SIGHAND, which has reset them in the kernel already (and kept
+// ignored signals ignored): then there is nothing left to do. With restoreSignals on, the
+// ignored ones must go back to SIG_DFL too, and only asking each signal would tell which they
+// are: writing SIG_DFL to every one costs the same.
+int reset_signal_dispositions(bool reset_ignored, bool handlers_cleared) {
   static const struct sigaction kDefault = {};  // sa_handler == SIG_DFL, empty mask, no flags
+  if (handlers_cleared && !reset_ignored) return 0;
   for (int sig = 1; sig < _NSIG; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     if (!reset_ignored) {
@@ -202,9 +207,14 @@ int set_parent_death_signal(const ChildPlan* plan) {
 }
 
 // The PATH search of execvp, over candidates the parent built from the `env` option's PATH.
-// Like glibc: ENOENT and ENOTDIR move on to the next candidate, EACCES is remembered and
-// reported if nothing else works, any other error stops the search. Unlike glibc, ENOEXEC is
-// reported rather than retried through /bin/sh, so a file without a #! line is an error.
+// Like glibc's execvpe: a candidate that is missing, stale or unreachable (ENOENT, ENOTDIR,
+// ESTALE, ENODEV, ETIMEDOUT) moves on to the next one, EACCES is remembered and reported if
+// nothing else works, any other error stops the search. Unlike glibc, ENOEXEC is reported rather
+// than retried through /bin/sh, so a file without a #! line is an error.
+bool is_skipped_candidate(int error) {
+  return error == ENOENT || error == ENOTDIR || error == ESTALE || error == ENODEV || error == ETIMEDOUT;
+}
+
 int exec_first_candidate(const ChildPlan* plan) {
   char* const* envp = plan->envp;
   bool saw_eacces = false;
@@ -214,7 +224,7 @@ int exec_first_candidate(const ChildPlan* plan) {
     last_error = errno;
     if (last_error == EACCES) {
       saw_eacces = true;
-    } else if (last_error != ENOENT && last_error != ENOTDIR) {
+    } else if (!is_skipped_candidate(last_error)) {
       return last_error;
     }
   }
@@ -261,7 +271,7 @@ const char* child_step_name(int32_t step) {
 
 void run_child(ChildPlan* plan) {
   int error;
-  if ((error = reset_signal_dispositions(plan->reset_ignored_signals)) != 0) {
+  if ((error = reset_signal_dispositions(plan->reset_ignored_signals, plan->handlers_cleared)) != 0) {
     report_and_exit(plan, kStepSigaction, error);
   }
   install_stdio(plan);

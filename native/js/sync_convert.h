@@ -5,7 +5,7 @@
 
 #include <napi.h>
 
-#include "sync.h"
+#include "parent/sync.h"
 
 namespace ps {
 

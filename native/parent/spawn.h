@@ -1,4 +1,5 @@
-// The parent's side of a spawn: prepare everything, fork, and learn whether exec succeeded.
+// The parent's side of a spawn: prepare everything, clone (clone.h), and learn whether exec
+// succeeded.
 #ifndef PROCESS_SPAWNER_SPAWN_H_
 #define PROCESS_SPAWNER_SPAWN_H_
 
@@ -50,22 +51,25 @@ struct SpawnRequest {
   bool set_uid = false;
   uid_t uid = 0;
   int parent_death_signal = 0;
-  // clone(CLONE_VM | CLONE_VFORK) instead of fork; fork all the same when credentials change or
-  // the kernel has refused the shared-memory clone before.
+  // The shared-memory clone (CLONE_VM | CLONE_VFORK) instead of a copying one; the copying one all
+  // the same when credentials change or the kernel has refused the shared-memory clone before.
   bool use_vfork = false;
 };
 
 // What happened. Exactly one of three cases:
 //  - parent_errno != 0: a syscall in the parent failed (`parent_syscall`); no child exists.
 //  - child_errno != 0: the child failed at `child_step` and has been reaped (`wait_status`).
-//  - otherwise the program is running as `pid`; `parent_fds[i]` is our end of slot i's pipe
-//    (-1 for slots without a pipe), O_NONBLOCK and O_CLOEXEC, owned by the caller from now on.
+//  - otherwise the program is running as `pid`, known by `pidfd` (-1 only on kernels without
+//    CLONE_PIDFD); `parent_fds[i]` is our end of slot i's pipe (-1 for slots without a pipe),
+//    O_NONBLOCK and O_CLOEXEC. The caller owns the pidfd and the pipe ends from now on.
 struct SpawnOutcome {
   pid_t pid = -1;
+  int pidfd = -1;
   std::vector<int> parent_fds;
   int parent_errno = 0;
   const char* parent_syscall = nullptr;
   const char* method = "fork";  // how the child was made: "vfork" (shared memory) or "fork"
+  const char* clone_syscall = nullptr;  // the call that made it: "clone3", "clone" or "fork"
   int child_errno = 0;
   int child_step = 0;
   int wait_status = 0;

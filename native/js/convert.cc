@@ -1,17 +1,13 @@
-#include "convert.h"
+#include "js/convert.h"
 
 #include <sys/wait.h>
 
-#include "child.h"
+#include "child/child.h"
+#include "js/spawn_request.h"
 
 namespace ps {
 
 namespace {
-
-// The `stdio` codes of the request: a number >= 0 passes that fd of ours.
-constexpr int32_t kStdioPipe = -1;
-constexpr int32_t kStdioIgnore = -2;
-constexpr int32_t kStdioSocket = -3;
 
 bool throw_type_error(const Napi::Env& env, const char* message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
@@ -118,23 +114,23 @@ bool groups_from_js(const Napi::Value& value, SpawnRequest* request) {
 // The POSIX settings of the request; all optional.
 bool settings_from_js(const Napi::Object& object, SpawnRequest* request) {
   int64_t number;
-  if (optional_int(object, "pipeSize", &number)) request->pipe_size = static_cast<int>(number);
-  request->close_fds = flag(object, "closeFds", true);
-  request->restore_signals = flag(object, "restoreSignals", true);
-  request->new_session = flag(object, "newSession", false);
-  request->use_vfork = flag(object, "vfork", false);
-  if (optional_int(object, "processGroup", &number)) request->process_group = static_cast<pid_t>(number);
-  if ((request->set_umask = optional_int(object, "umask", &number))) {
+  if (optional_int(object, kFieldPipeSize, &number)) request->pipe_size = static_cast<int>(number);
+  request->close_fds = flag(object, kFieldCloseFds, true);
+  request->restore_signals = flag(object, kFieldRestoreSignals, true);
+  request->new_session = flag(object, kFieldNewSession, false);
+  request->use_vfork = flag(object, kFieldVfork, false);
+  if (optional_int(object, kFieldProcessGroup, &number)) request->process_group = static_cast<pid_t>(number);
+  if ((request->set_umask = optional_int(object, kFieldUmask, &number))) {
     request->umask = static_cast<mode_t>(number);
   }
-  if ((request->set_uid = optional_int(object, "uid", &number))) request->uid = static_cast<uid_t>(number);
-  if ((request->set_gid = optional_int(object, "gid", &number))) request->gid = static_cast<gid_t>(number);
-  if (optional_int(object, "parentDeathSignal", &number)) {
+  if ((request->set_uid = optional_int(object, kFieldUid, &number))) request->uid = static_cast<uid_t>(number);
+  if ((request->set_gid = optional_int(object, kFieldGid, &number))) request->gid = static_cast<gid_t>(number);
+  if (optional_int(object, kFieldParentDeathSignal, &number)) {
     request->parent_death_signal = static_cast<int>(number);
   }
-  return rlimits_from_js(object.Get("rlimits"), request) &&
-         signal_mask_from_js(object.Get("signalMask"), request) &&
-         groups_from_js(object.Get("groups"), request);
+  return rlimits_from_js(object.Get(kFieldRlimits), request) &&
+         signal_mask_from_js(object.Get(kFieldSignalMask), request) &&
+         groups_from_js(object.Get(kFieldGroups), request);
 }
 
 Napi::Value number_or_null(Napi::Env env, bool present, double value) {
@@ -145,7 +141,7 @@ double micros(const struct timeval& time) {
   return static_cast<double>(time.tv_sec) * 1e6 + static_cast<double>(time.tv_usec);
 }
 
-// The raw status, decoded with the real macros, and the child's rusage from wait4.
+// The wait status, decoded with the real macros, and the child's rusage from the reap.
 void set_wait_fields(Napi::Object* object, int status, const struct rusage& usage) {
   Napi::Env env = object->Env();
   object->Set("status", Napi::Number::New(env, status));
@@ -167,27 +163,27 @@ void set_wait_fields(Napi::Object* object, int status, const struct rusage& usag
 
 bool request_from_js(const Napi::Object& object, SpawnRequest* request) {
   Napi::Env env = object.Env();
-  if (!strings_from_js(object.Get("execPaths"), &request->exec_paths) ||
+  if (!strings_from_js(object.Get(kFieldExecPaths), &request->exec_paths) ||
       request->exec_paths.empty()) {
     return throw_type_error(env, "execPaths must be a non-empty array of strings");
   }
-  if (!strings_from_js(object.Get("argv"), &request->argv) || request->argv.empty()) {
+  if (!strings_from_js(object.Get(kFieldArgv), &request->argv) || request->argv.empty()) {
     return throw_type_error(env, "argv must be a non-empty array of strings");
   }
-  Napi::Value envp = object.Get("envp");
+  Napi::Value envp = object.Get(kFieldEnvp);
   request->inherit_environ = envp.IsNull() || envp.IsUndefined();
   if (!request->inherit_environ && !strings_from_js(envp, &request->envp)) {
     return throw_type_error(env, "envp must be null or an array of strings");
   }
-  Napi::Value cwd = object.Get("cwd");
+  Napi::Value cwd = object.Get(kFieldCwd);
   request->has_cwd = cwd.IsString();
   if (request->has_cwd) {
     request->cwd = cwd.As<Napi::String>().Utf8Value();
   } else if (!cwd.IsNull() && !cwd.IsUndefined()) {
     return throw_type_error(env, "cwd must be null or a string");
   }
-  if (!stdio_from_js(object.Get("stdio"), &request->stdio)) {
-    return throw_type_error(env, "stdio must be an array of fd numbers, -1 (pipe) or -2 (ignore)");
+  if (!stdio_from_js(object.Get(kFieldStdio), &request->stdio)) {
+    return throw_type_error(env, "stdio must be an array of fd numbers or stdio codes (stdioCodes)");
   }
   if (!settings_from_js(object, request)) {
     return throw_type_error(env, "rlimits, signalMask and groups must be arrays of numbers");
@@ -204,6 +200,7 @@ Napi::Object outcome_to_js(Napi::Env env, const SpawnOutcome& outcome) {
   }
   object.Set("pid", outcome.pid);
   object.Set("spawnMethod", outcome.method);
+  object.Set("cloneSyscall", outcome.clone_syscall);
   if (outcome.child_errno != 0) {
     object.Set("errno", outcome.child_errno);
     object.Set("childStep", child_step_name(outcome.child_step));
@@ -232,13 +229,30 @@ Napi::Object rlimit_resources(Napi::Env env) {
   return resources;
 }
 
+Napi::Object stdio_codes(Napi::Env env) {
+  Napi::Object codes = Napi::Object::New(env);
+#define PS_SET_STDIO_CODE(constant, code, name) codes.Set(name, constant);
+  PS_STDIO_CODES(PS_SET_STDIO_CODE)
+#undef PS_SET_STDIO_CODE
+  return codes;
+}
+
+Napi::Array spawn_request_fields(Napi::Env env) {
+  Napi::Array fields = Napi::Array::New(env);
+  uint32_t index = 0;
+#define PS_ADD_FIELD(constant, name) fields.Set(index++, constant);
+  PS_SPAWN_REQUEST_FIELDS(PS_ADD_FIELD)
+#undef PS_ADD_FIELD
+  return fields;
+}
+
 Napi::Array child_step_names(Napi::Env env) {
   Napi::Array names = Napi::Array::New(env, kChildStepCount);
   for (int32_t step = 0; step < kChildStepCount; step++) names.Set(step, child_step_name(step));
   return names;
 }
 
-Napi::Object reap_result_to_js(Napi::Env env, const ReapResult& result) {
+Napi::Object exit_status_to_js(Napi::Env env, const ExitStatus& result) {
   Napi::Object object = Napi::Object::New(env);
   object.Set("pid", result.pid);
   if (result.error != 0) {

@@ -5,21 +5,26 @@
 
 #include <napi.h>
 
-#include "sigchld.h"
-#include "spawn.h"
+#include "exits/reap.h"
+#include "parent/spawn.h"
 
 namespace ps {
 
-// Reads { execPaths, argv, envp, cwd, stdio } into `request`. On a malformed value it throws a
+// Reads a request (its fields: spawn_request.h) into `request`. On a malformed value it throws a
 // JavaScript TypeError and returns false.
 bool request_from_js(const Napi::Object& object, SpawnRequest* request);
 
 Napi::Object outcome_to_js(Napi::Env env, const SpawnOutcome& outcome);
 
-Napi::Object reap_result_to_js(Napi::Env env, const ReapResult& result);
+// { pid, status, exitCode, termSignal, coreDumped, rusage }, or { pid, errno } when the reap
+// failed (ECHILD: someone else reaped the child).
+Napi::Object exit_status_to_js(Napi::Env env, const ExitStatus& result);
 
 // { nofile: RLIMIT_NOFILE, ... }: the resource numbers of this platform, by their short names.
 Napi::Object rlimit_resources(Napi::Env env);
+// { pipe: -1, ignore: -2, socket: -3 } and the request's field names (spawn_request.h).
+Napi::Object stdio_codes(Napi::Env env);
+Napi::Array spawn_request_fields(Napi::Env env);
 // The names of the child path's steps, indexed by code (child_steps.h): what `childStep` can be.
 Napi::Array child_step_names(Napi::Env env);
 

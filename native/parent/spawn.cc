@@ -1,7 +1,8 @@
 // Parent side of a spawn, in the order strace shows it:
-//   pipe2 for each stdio pipe and the error pipe -> block signals -> fork -> restore the mask ->
-//   close the child's ends -> read the error pipe (EOF: exec succeeded) -> on failure, wait4.
-#include "spawn.h"
+//   pipe2 for each stdio pipe and the error pipe -> block signals -> clone3 (or clone, or fork;
+//   see clone.h) with a pidfd -> restore the mask -> close the child's ends -> read the error pipe
+//   (EOF: exec succeeded) -> on failure, reap the child through its pidfd.
+#include "parent/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +18,10 @@
 #include <memory>
 #include <new>
 
-#include "child.h"
-#include "fd.h"
+#include "child/child.h"
+#include "exits/reap.h"
+#include "parent/clone.h"
+#include "parent/fd.h"
 
 extern char** environ;
 
@@ -96,7 +99,10 @@ int open_stdio(const SpawnRequest& request, SpawnFds* fds, std::vector<ChildSlot
       slot.source = fds->dev_null.get();
     } else {
       slot.source = spec.fd;
-      slot.clear_nonblock = true;
+      // Only the stdio slots, as libuv does: a program expects blocking stdio, but an fd passed
+      // above them (a listening socket for a pre-fork server) shares its O_NONBLOCK with us,
+      // and clearing it would make our own accept() block.
+      slot.clear_nonblock = i <= 2;
     }
   }
   return 0;
@@ -111,127 +117,20 @@ std::vector<char*> c_string_array(const std::vector<std::string>& strings) {
   return pointers;
 }
 
-// glibc's fork() runs pthread_atfork handlers in the child, and libuv registers one that creates a
-// pipe and writes to it: code of someone else's between our fork and our exec. _Fork (glibc 2.34)
-// is the async-signal-safe fork without those handlers.
-pid_t fork_without_atfork_handlers() {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-  return _Fork();
-#else
-  return fork();
-#endif
-}
-
-// The vfork method: clone(CLONE_VM | CLONE_VFORK) as glibc's posix_spawn does. The child runs
-// in our memory, on a stack of its own, while this thread waits for its exec or _exit; nothing
-// is copied, so its cost does not grow with the parent's memory. The child path is the same
-// async-signal-safe one (see child.h); it writes only to its own stack, to errno (this thread's,
-// which is suspended) and to the plan's fd numbers. One stack per thread is enough: the thread is
-// suspended for as long as the child uses it.
-//
-// 64 KiB: the deepest path is the /proc/self/fd fallback of closeFds, with a 2 KiB getdents
-// buffer, a few frames of under 200 bytes each, and the kernel's signal frame is never pushed
-// (every signal is blocked until just before exec, and every handler is SIG_DFL by then).
-// Below it sits a PROT_NONE guard page, so an overflow faults in the child instead of writing
-// over the parent's heap.
-constexpr size_t kVforkStackSize = 64 * 1024;
-
-class VforkStack {
- public:
-  ~VforkStack() {
-    if (mapping_ != nullptr) munmap(mapping_, size_);
-  }
-  // The 16-byte aligned top of the stack, or nullptr with errno set.
-  void* top() {
-    if (mapping_ == nullptr && !map()) return nullptr;
-    uintptr_t end = reinterpret_cast<uintptr_t>(mapping_) + size_;
-    return reinterpret_cast<void*>(end & ~uintptr_t{15});
-  }
-
- private:
-  bool map() {
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    size_ = kVforkStackSize + page;
-    void* mapping = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (mapping == MAP_FAILED) return false;
-    // Stacks grow down on every architecture Linux runs Node on: the guard is the lowest page.
-    if (mprotect(mapping, page, PROT_NONE) != 0) {
-      int error = errno;
-      munmap(mapping, size_);
-      errno = error;
-      return false;
-    }
-    mapping_ = mapping;
-    return true;
-  }
-  void* mapping_ = nullptr;
-  size_t size_ = 0;
-};
-
-int run_child_on_stack(void* plan) {
-  run_child(static_cast<ChildPlan*>(plan));
-}
-
-pid_t vfork_child(ChildPlan* plan) {
-  thread_local VforkStack stack;
-  void* top = stack.top();
-  if (top == nullptr) return -1;
-  return clone(run_child_on_stack, top, CLONE_VM | CLONE_VFORK | SIGCHLD, plan);
-}
-
-// A seccomp sandbox or an emulator may refuse a clone that shares memory. Once it has, every
-// later spawn of the process forks, without asking again.
-std::atomic<bool> g_vfork_refused{false};
-
-bool is_refused_clone(int error) {
-  return error == EINVAL || error == ENOSYS || error == EPERM;
-}
-
-// Blocks every signal in this thread around fork, so that no handler of Node's runs in the child
-// before the child has reset the dispositions. The child inherits the full mask and sets its
-// exec mask just before exec; `inherit_mask` makes that our mask as it was. Returns the pid, or
-// -errno, with `*vforked` telling how the child was made: the shared-memory clone, or fork
-// (asked for, or the clone was refused now or before).
-pid_t fork_with_signals_blocked(ChildPlan* plan, bool inherit_mask, bool use_vfork, bool* vforked) {
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  if (inherit_mask) plan->exec_mask = previous;
-  *vforked = use_vfork && !g_vfork_refused.load();
-  pid_t pid = -1;
-  int fork_errno = 0;
-  if (*vforked) {
-    pid = vfork_child(plan);
-    fork_errno = errno;
-    if (pid < 0 && is_refused_clone(fork_errno)) {
-      g_vfork_refused.store(true);
-      *vforked = false;
-    }
-  }
-  if (!*vforked) {
-    pid = fork_without_atfork_handlers();
-    if (pid == 0) run_child(plan);
-    fork_errno = errno;
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return pid < 0 ? -fork_errno : pid;
-}
-
 // The child's exec closes the CLOEXEC error pipe, so EOF means the program is running. Otherwise
 // the child wrote a ChildReport and is exiting: reap it at once so no zombie is left behind.
-void collect_exec_result(pid_t pid, UniqueFd* error_read, SpawnOutcome* outcome) {
+void collect_exec_result(UniqueFd* error_read, SpawnOutcome* outcome) {
   ChildReport report{};
   ssize_t n = read_fully(error_read->get(), &report, sizeof report);
   error_read->reset();
   if (n == 0) return;
+  ExitStatus exit;
   if (n < 0) {
     // We cannot tell whether the program is running. Waiting for it would block this thread
     // for as long as it runs, so it is killed and reaped, and the spawn fails.
-    kill(pid, SIGKILL);
-    int ignored_status;
-    while (wait4(pid, &ignored_status, 0, nullptr) < 0 && errno == EINTR) {
-    }
+    signal_child(outcome->pid, outcome->pidfd, SIGKILL);
+    reap_exiting_child(outcome->pid, outcome->pidfd, &exit);
+    if (outcome->pidfd >= 0) close(outcome->pidfd);
     *outcome = SpawnOutcome{};
     outcome->parent_errno = static_cast<int>(-n);
     outcome->parent_syscall = "read";
@@ -239,10 +138,11 @@ void collect_exec_result(pid_t pid, UniqueFd* error_read, SpawnOutcome* outcome)
   }
   outcome->child_errno = n == static_cast<ssize_t>(sizeof report) ? report.error : EIO;
   outcome->child_step = n == static_cast<ssize_t>(sizeof report) ? report.step : 0;
-  pid_t reaped;
-  do {
-    reaped = wait4(pid, &outcome->wait_status, 0, &outcome->rusage);
-  } while (reaped < 0 && errno == EINTR);
+  reap_exiting_child(outcome->pid, outcome->pidfd, &exit);
+  outcome->wait_status = exit.status;
+  outcome->rusage = exit.rusage;
+  if (outcome->pidfd >= 0) close(outcome->pidfd);
+  outcome->pidfd = -1;
 }
 
 ChildPlan child_plan(const SpawnRequest& request, SpawnFds* fds, std::vector<ChildSlot>* slots,
@@ -258,6 +158,7 @@ ChildPlan child_plan(const SpawnRequest& request, SpawnFds* fds, std::vector<Chi
   plan.error_fd = fds->error_write.get();
   plan.close_other_fds = request.close_fds;
   plan.reset_ignored_signals = request.restore_signals;
+  plan.inherit_mask = !request.has_signal_mask && !request.restore_signals;
   if (request.has_signal_mask) {
     plan.exec_mask = request.signal_mask;
   } else {
@@ -314,15 +215,12 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
   for (const auto& [resource, limit] : request.rlimits) rlimits.push_back({resource, limit});
   ChildPlan plan = child_plan(request, &fds, &slots, exec_paths, argv, envp, rlimits);
 
-  const bool inherit_mask = !request.has_signal_mask && !request.restore_signals;
   // setuid/setgid/setgroups in a child that shares our memory would make the kernel mark that
   // memory non-dumpable: this process would lose core dumps and same-uid ptrace. CPython, Rust
   // and libuv fork in that case, and so do we.
   const bool changes_credentials = request.set_uid || request.set_gid || request.set_groups;
-  const bool use_vfork = request.use_vfork && !changes_credentials;
-  bool vforked = false;
-  pid_t pid = fork_with_signals_blocked(&plan, inherit_mask, use_vfork, &vforked);
-  if (pid < 0) return parent_failure(vforked ? "clone" : "fork", -pid);
+  const ClonedChild child = clone_child(&plan, request.use_vfork && !changes_credentials);
+  if (child.pid < 0) return parent_failure(child.syscall, child.error);
 
   // Only the child may hold these now: our copies would keep its pipes open forever.
   fds.child_ends.clear();
@@ -330,9 +228,11 @@ SpawnOutcome spawn_process(const SpawnRequest& request) {
   fds.error_write.reset();
 
   SpawnOutcome outcome;
-  outcome.pid = pid;
-  outcome.method = vforked ? "vfork" : "fork";
-  collect_exec_result(pid, &fds.error_read, &outcome);
+  outcome.pid = child.pid;
+  outcome.pidfd = child.pidfd >= 0 ? child.pidfd : open_pidfd_of_child(child.pid);
+  outcome.method = child.shared_memory ? "vfork" : "fork";
+  outcome.clone_syscall = child.syscall;
+  collect_exec_result(&fds.error_read, &outcome);
   if (outcome.child_errno != 0 || outcome.parent_errno != 0) return outcome;  // fds' destructor closes our pipe ends
   outcome.parent_fds.reserve(fds.parent_ends.size());
   for (UniqueFd& end : fds.parent_ends) outcome.parent_fds.push_back(end.release());
