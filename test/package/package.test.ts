@@ -2,7 +2,7 @@
 // empty project, offline (the dependencies come from the npm cache that `npm ci` filled), with
 // install scripts disabled and enabled, used from CommonJS, ES modules and TypeScript.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,7 @@ const REQUIRED = [
   'docs/protocol.md',
 ];
 const PREBUILD = 'prebuilds/linux-x64/process-spawner.glibc.node';
+const ADDON = 'build/Release/process_spawner.node';
 
 const exec = promisify(execFile);
 // Each install and check runs several npm and node processes, on a machine that may be busy.
@@ -53,10 +54,13 @@ async function packedFiles(cwd: string): Promise<string[]> {
   return report.files.map((file) => file.path).sort();
 }
 
+// Beside the packed files: the script that makes the prebuilt binary, and the checkout's build.
+const MAINTAINER_FILES = ['scripts/prebuilds.js', ADDON];
+
 /** The files `npm pack` would take, copied into a directory of their own, built there. */
 async function stagePackage(files: string[]): Promise<string> {
   const stage = path.join(scratch, 'stage');
-  for (const file of files.filter((name) => !name.startsWith('prebuilds/'))) {
+  for (const file of [...files.filter((name) => !name.startsWith('prebuilds/')), ...MAINTAINER_FILES]) {
     mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
     cpSync(path.join(root, file), path.join(stage, file));
   }
@@ -124,15 +128,23 @@ describe('the packed package', () => {
   let withPrebuild: string;
   let withoutPrebuild: string;
   let stage: string;
+  let buildBefore: { bytes: Buffer; ino: number; mtimeMs: number };
 
   beforeAll(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'process-spawner-package-'));
     files = await packedFiles(root);
     stage = await stagePackage(files);
     withoutPrebuild = await pack(stage, path.join(scratch, 'without-prebuild'));
+    buildBefore = addonBuild(stage);
     await npm(stage, ['run', 'prebuilds']);
     withPrebuild = await pack(stage, path.join(scratch, 'with-prebuild'));
   }, INSTALL_TIMEOUT_MS);
+
+  function addonBuild(directory: string): { bytes: Buffer; ino: number; mtimeMs: number } {
+    const file = path.join(directory, ADDON);
+    const { ino, mtimeMs } = statSync(file);
+    return { bytes: readFileSync(file), ino, mtimeMs };
+  }
 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -143,6 +155,10 @@ describe('the packed package', () => {
     const packed = await packedFiles(stage);
     expect(packed).toContain(PREBUILD);
     expect(packed.filter((file) => !file.startsWith('prebuilds/'))).toEqual(files.filter((file) => !file.startsWith('prebuilds/')));
+  });
+
+  it("makes the prebuilt binary (npm pack's prepack step) without touching the checkout's build", () => {
+    expect(addonBuild(stage)).toEqual(buildBefore);
   });
 
   it('records the newest glibc its prebuilt binary needs', async () => {
