@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docExamples, nodeArgs, section, type DocExample } from '../helpers/doc-examples';
 import { cleanEnv } from './environment';
 
 const root = path.join(__dirname, '..', '..');
 const consumerFiles = path.join(__dirname, 'consumer');
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   version: string;
+  bin: Record<string, string>;
   dependencies: Record<string, string>;
   prebuilds: Record<string, { glibc: string }>;
 };
@@ -38,6 +40,20 @@ const REQUIRED = [
 ];
 const PREBUILD = 'prebuilds/linux-x64/process-spawner.glibc.node';
 const ADDON = 'build/Release/process_spawner.node';
+
+// The README's library examples and the examples of its section on the command; docs/pool.md's,
+// but the one that runs its workers over ssh on other hosts.
+const CONSUMER_EXAMPLES = [
+  ...examplesOf('README.md', (example) => example.language !== 'sh'),
+  ...examplesOf('README.md', (example) => example.language === 'sh' && example.expected !== null, '## The command'),
+  ...examplesOf('docs/pool.md', (example) => !example.code.includes('process.env.SSH')),
+];
+
+function examplesOf(document: string, wanted: (example: DocExample) => boolean, heading?: string): { where: string; example: DocExample }[] {
+  const text = readFileSync(path.join(root, document), 'utf8');
+  const examples = docExamples(heading === undefined ? text : section(text, heading)).filter(wanted);
+  return examples.map((example) => ({ where: `${document}${heading === undefined ? '' : ` ${heading}`}: ${example.code.split('\n')[0]}`, example }));
+}
 
 const exec = promisify(execFile);
 // Each install and check runs several npm and node processes, on a machine that may be busy.
@@ -90,7 +106,8 @@ async function consumerProject(name: string, tarball: string): Promise<string> {
   const spec = `file:${tarballName}`;
   const packages: Record<string, unknown> = {
     '': { name: 'consumer', dependencies: { 'process-spawner': spec } },
-    'node_modules/process-spawner': { version: manifest.version, resolved: spec, hasInstallScript: true, dependencies: manifest.dependencies },
+    // As npm writes it: without `bin` here, npm would link no node_modules/.bin/process-spawner.
+    'node_modules/process-spawner': { version: manifest.version, resolved: spec, hasInstallScript: true, dependencies: manifest.dependencies, bin: manifest.bin },
   };
   for (const dependency of Object.keys(manifest.dependencies)) {
     const entry = ourLock.packages[`node_modules/${dependency}`];
@@ -213,4 +230,22 @@ describe('the packed package', () => {
     expect(failure).not.toMatch(/gyp http GET/);
     expect(failure).toMatch(/compiling the native addon failed: the C\+\+ compiler `no-such-cxx` \(from \$CXX\) was not found/);
   }, INSTALL_TIMEOUT_MS);
+
+  // What a user copies from the README and docs/pool.md into their own project, run there as
+  // written: the workers are found through the package's exports, the command through npx.
+  describe('in a project that installed it, the examples run as written', () => {
+    let project: string;
+    beforeAll(async () => {
+      project = await consumerProject('examples', withPrebuild);
+      await npm(project, ['install', '--offline', '--no-audit', '--no-fund']);
+    }, INSTALL_TIMEOUT_MS);
+
+    it.each(CONSUMER_EXAMPLES.map((entry) => [entry.where, entry.example] as const))('%s', async (_where, example) => {
+      // npx finds the command in the project's node_modules/.bin; offline, it could ask nothing else.
+      const options = { cwd: project, env: cleanEnv({ npm_config_offline: 'true' }) };
+      const { stdout, stderr } = example.language === 'sh' ? await exec('sh', ['-c', example.code], options) : await exec(process.execPath, nodeArgs(example), options);
+      expect(stderr).toBe('');
+      if (example.expected !== null) expect(stdout).toBe(example.expected);
+    }, INSTALL_TIMEOUT_MS);
+  });
 });
