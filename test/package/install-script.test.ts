@@ -134,14 +134,14 @@ describe('compiling the addon', () => {
   }, COMPILE_TIMEOUT_MS);
 
   it('without Python, says so', async () => {
-    const { status, output } = await install({ PATH: toolbox('node-only', { node: process.execPath }) });
+    const { status, output } = await install({ PATH: toolbox('node-only', { node: process.execPath }), PYTHON: '' });
     expect(status).not.toBe(0);
     expect(output).toMatch(/compiling the native addon failed: no Python 3 was found/);
   }, COMPILE_TIMEOUT_MS);
 
   it('without make, says so', async () => {
     const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-    const { status, output } = await install({ PATH: toolbox('no-make', { node: process.execPath, python3: python }) });
+    const { status, output } = await install({ PATH: toolbox('no-make', { node: process.execPath, python3: python }), MAKE: '' });
     expect(status).not.toBe(0);
     expect(output).toMatch(/compiling the native addon failed: make was not found on the PATH/);
   }, COMPILE_TIMEOUT_MS);
