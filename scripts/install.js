@@ -155,7 +155,9 @@ function diagnose({ status, output, error }, nodedir, env = process.env) {
   return { what: `node-gyp failed${status === null ? '' : ` with status ${status}`} (its output is above)`, fix: '' };
 }
 
+/** Node's headers, when gyp's configure step failed for them: not in the nodedir, or not downloaded. */
 function headersFailure(output, nodedir, env) {
+  if (!/gyp ERR! configure error/.test(output)) return null;
   const given = nodedir ?? env.npm_config_nodedir;
   if (given && !hasNodeHeaders(given)) {
     return {
@@ -164,12 +166,15 @@ function headersFailure(output, nodedir, env) {
     };
   }
   const download = /gyp http GET (\S+)/.exec(output);
-  if (!given && download && /gyp ERR! configure error/.test(output)) {
+  if (!given && download) {
     const reason = /gyp ERR! stack (?:\w*Error: )?(.+)/.exec(output)?.[1] ?? 'see above';
+    const own = path.join(ownPrefix(), 'include', 'node');
     return {
       what: `downloading Node's headers from ${download[1]} failed (${reason.trim()})`,
       fix: [
-        `This Node has no headers in ${path.join(ownPrefix(), 'include', 'node')}, so node-gyp downloads them.`,
+        hasNodeHeaders(ownPrefix())
+          ? 'The build is for another Node (npm_config_target, npm_config_runtime), whose headers node-gyp downloads.'
+          : `This Node has no headers in ${own}, so node-gyp downloads them.`,
         '  Install the headers of this Node (its official tarball has include/node; Debian and Ubuntu:',
         '  libnode-dev), or point npm_config_nodedir at a prefix that has them, or let node-gyp reach',
         '  its dist-url (npm_config_dist_url names a mirror).',
