@@ -66,7 +66,8 @@ Failures and logs:
   one line on stderr per failed run (number, arguments, exit status or signal, pid); -q, --quiet
                           prints none
   --joblog FILE           GNU parallel's TSV joblog (Seq Host Starttime JobRuntime Send Receive
-                          Exitval Signal Command) plus UserCPU SystemCPU MaxRSS
+                          Exitval Signal Command) plus UserCPU SystemCPU MaxRSS (KiB; at
+                          least this command's own peak under vfork: exec keeps it, docs/cli.md)
   --resume                skip the runs already in the joblog; --resume-failed: run the failed
                           ones again, skip those that succeeded
   --halt now,fail=N       stop at N failed runs (kill the running ones); soon,fail=N: start no

@@ -19,7 +19,14 @@ export const STDIO_SOCKET = STDIO_CODES.socket;
 export interface Rusage {
   userCpuMicros: number;
   systemCpuMicros: number;
-  /** Peak resident set size in KiB (Linux reports ru_maxrss in KiB). */
+  /**
+   * ru_maxrss in KiB: the peak resident set size of the child, of the descendants it waited
+   * for, and of the address space it exec'd from, since Linux carries that one's peak into the
+   * new program. So it is not the program's own peak: under vfork it is at least the parent's
+   * peak so far (the child ran in the parent's memory; ~50 MB for `true` spawned from Node),
+   * under fork at least what the fork copied that was resident (Buffers, native memory; not V8's
+   * heap). The program's own peak is VmHWM in /proc/PID/status while it runs.
+   */
   maxRssKiB: number;
   minorFaults: number;
   majorFaults: number;

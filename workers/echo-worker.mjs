@@ -1,6 +1,8 @@
 // An example worker for the process-spawner protocol, in Node (the C and Python ones are
-// workers/c/echo_worker.c and workers/python/echo_worker.py). Run it under a pool:
-//   printf 'hello\nworld\n' | npx process-spawner --worker "node workers/echo-worker.mjs" -w 2
+// workers/c/echo_worker.c and workers/python/echo_worker.py). The package exports it, as
+// process-spawner/workers/echo-worker.mjs. Run it under a pool:
+//   worker=$(node -p "require.resolve('process-spawner/workers/echo-worker.mjs')")
+//   printf 'hello\nworld\n' | npx process-spawner --worker "node '$worker'" -w 2
 //
 // It answers each task with its payload, except for these commands, shared with the C and Python
 // workers, which the test suites use to exercise a parent:

@@ -1,6 +1,8 @@
 // --joblog FILE: one line per finished run in GNU parallel's tab-separated format (Seq, Host,
 // Starttime, JobRuntime, Send, Receive, Exitval, Signal, Command) and our own columns after it
-// (user and system CPU in seconds, max RSS in KiB). --resume and --resume-failed read it back.
+// (user and system CPU in seconds, max RSS in KiB, from the run's wait4 rusage). MaxRSS includes
+// the peak the run inherited at exec: under vfork at least this command's own peak (~50 MB), not
+// the run's own (docs/cli.md). --resume and --resume-failed read it back.
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { InputError } from './inputs';
 

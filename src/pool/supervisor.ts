@@ -1,17 +1,17 @@
 // The engine behind Pool: the slots and their workers, the queue, scheduling, retries, restarts,
-// the crash-loop state and the shutdown ladder. Pool is its public face.
+// and the phases from start() to close(). Pool is its public face; the health and crash-loop
+// accounting is in health.ts, the shutdown ladder in shutdown.ts.
 import type { EventEmitter } from 'node:events';
 import { MessageType, decodeWorkerError, type Frame } from '../protocol';
 import type { SpawnOptions } from '../options';
 import { spawn } from '../spawn';
 import { describeValue } from '../validate';
 import type { ExitInfo } from '../subprocess';
-import { CrashWindow, restartDelay } from './backoff';
+import { restartDelay } from './backoff';
 import { Deadlines } from './deadlines';
 import {
   AbortError,
   PoolClosedError,
-  PoolDegradedError,
   PoolNotStartedError,
   QueueFullError,
   TaskFailedError,
@@ -22,19 +22,15 @@ import {
   type WorkerExit,
 } from './errors';
 import type { PoolEventMap } from './events';
+import { PoolHealth } from './health';
 import { normalizeRunOptions, workerCommand, type PoolConfig, type RunOptions } from './options';
 import { TaskQueue } from './queue';
+import { Conditions, KILL_GRACE_MS, stopWorkers } from './shutdown';
 import { WorkerSlot, type SlotOwner } from './slot';
 import { Task, type TaskOwner } from './task';
 import { WorkerHandle, type WorkerOwner, type WorkerState } from './worker-handle';
 
 type Phase = 'new' | 'starting' | 'running' | 'draining' | 'stopping' | 'closed';
-
-/** After the ladder's SIGKILL: how long the kernel and the reaper get to report the deaths. */
-export const KILL_GRACE_MS = 1_000;
-
-/** Signals a program dies of by its own fault (PHP-FPM counts SIGSEGV and SIGBUS the same way). */
-const FATAL_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
 
 export interface WorkerStats {
   id: number;
@@ -63,11 +59,6 @@ export interface PoolStats {
   workers: WorkerStats[];
 }
 
-interface Waiter {
-  done: () => boolean;
-  finish: () => void;
-}
-
 export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   readonly deadlines = new Deadlines();
   private readonly queue = new TaskQueue<Task>();
@@ -76,31 +67,29 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   private readonly live = new Set<WorkerHandle>();
   /** Tasks waiting out retryBackoffMs: in neither the queue nor a worker. */
   private readonly retrying = new Set<Task>();
-  private readonly crashWindow: CrashWindow;
+  private readonly health: PoolHealth;
+  /** What close() and a failed start wait for, checked after every settle, exit and close. */
+  private readonly conditions = new Conditions();
   private phase: Phase = 'new';
-  private degradedState = false;
   private cursor = 0;
   private pending = 0;
   private completed = 0;
   private failed = 0;
-  private crashed = 0;
-  private startFailures = 0;
   private respawned = 0;
   private starting: { remaining: number; resolve: () => void; reject: (error: unknown) => void } | null = null;
   private startPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
-  private readonly waiters = new Set<Waiter>();
 
   constructor(
     readonly config: PoolConfig,
     private readonly events: EventEmitter<PoolEventMap>,
   ) {
-    this.crashWindow = new CrashWindow(config.crashLoop.maxCrashes, config.crashLoop.windowMs);
+    this.health = new PoolHealth(config.crashLoop, events, () => this.refuseQueueIfDegraded());
     for (let id = 0; id < config.size; id++) this.slots.push(new WorkerSlot(id, this));
   }
 
   get degraded(): boolean {
-    return this.degradedState;
+    return this.health.degraded;
   }
 
   start(): Promise<void> {
@@ -145,7 +134,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       this.rejectAllTasks(new PoolClosedError('The pool was killed before the task finished'));
     }
     for (const worker of this.live) worker.kill('shutdown');
-    this.poke();
+    this.conditions.check();
   }
 
   stats(): PoolStats {
@@ -166,10 +155,10 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       queued: this.queue.length,
       completed: this.completed,
       failed: this.failed,
-      crashed: this.crashed,
-      startFailures: this.startFailures,
+      crashed: this.health.crashed,
+      startFailures: this.health.startFailures,
       respawned: this.respawned,
-      degraded: this.degradedState,
+      degraded: this.health.degraded,
       workers,
     };
   }
@@ -202,7 +191,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     this.phase = 'stopping';
     this.rejectAllTasks(new PoolClosedError('The pool failed to start'));
     for (const worker of this.live) worker.kill('shutdown');
-    void this.waitUntil(() => this.live.size === 0, KILL_GRACE_MS).then(() => {
+    void this.conditions.waitUntil(() => this.live.size === 0, KILL_GRACE_MS).then(() => {
       this.finishClosing();
       starting.reject(error);
     });
@@ -231,8 +220,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       worker = this.spawnWorker(slot);
     } catch (error) {
       this.emitError(error as Error);
-      this.crashed++;
-      this.recordStartFailure(slot, true);
+      this.health.recordSpawnFailure(slot);
       this.scheduleRestart(slot);
       return;
     }
@@ -246,26 +234,11 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     this.deadlines.schedule(slot, restartDelay(slot.failures, this.config.restartBackoff));
   }
 
-  /** A worker that never became healthy: it backs its slot off, and enters the crash-loop window. */
-  private recordStartFailure(slot: WorkerSlot, cannotStart: boolean): void {
-    this.startFailures++;
-    slot.failures++;
-    slot.cannotStart = cannotStart;
-    this.countTowardDegraded();
-  }
-
-  private countTowardDegraded(): void {
-    if (!this.crashWindow.record() || this.degradedState) return;
-    this.degradedState = true;
-    this.events.emit('degraded', { crashes: this.crashWindow.count(), windowMs: this.config.crashLoop.windowMs });
-    this.refuseQueueIfDegraded();
-  }
-
   // ---- what workers report ----
 
   onWorkerReady(worker: WorkerHandle): void {
     this.events.emit('ready', { workerId: worker.id, pid: worker.pid });
-    (this.slots[worker.id] as WorkerSlot).cannotStart = false;
+    this.health.recordReady(this.slots[worker.id] as WorkerSlot);
     if (this.starting !== null && --this.starting.remaining === 0) {
       this.phase = 'running';
       this.starting.resolve();
@@ -274,14 +247,8 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     this.dispatch();
   }
 
-  /** Not on READY: a pool recovers when a worker has proved it can serve. */
   onWorkerHealthy(worker: WorkerHandle): void {
-    (this.slots[worker.id] as WorkerSlot).failures = 0;
-    this.events.emit('healthy', { workerId: worker.id, pid: worker.pid });
-    if (!this.degradedState) return;
-    this.degradedState = false;
-    this.crashWindow.reset();
-    this.events.emit('recovered');
+    this.health.recordHealthy(this.slots[worker.id] as WorkerSlot, worker);
   }
 
   onTaskAnswered(worker: WorkerHandle, task: Task, frame: Frame): void {
@@ -309,15 +276,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     if (slot.worker === worker) slot.worker = null;
     const exit: WorkerExit = { workerId: worker.id, pid: worker.pid, exitCode: info.exitCode, signal: info.signal };
     slot.lastExit = exit;
-    const expected = worker.exitWasExpected();
-    const startFailure = !expected && !worker.healthy;
-    this.events.emit('exit', { ...exit, expected, info });
-    if (!expected) {
-      this.crashed++;
-      this.events.emit('crash', { ...exit, reason: worker.killReason ?? 'exit', state: worker.stateAtExit ?? 'exited', startFailure });
-    }
-    if (startFailure) this.recordStartFailure(slot, !worker.wasReady && failedByItself(worker, exit));
-    else if (!expected && this.config.crashLoop.fatalSignals && isFatalSignal(exit.signal)) this.countTowardDegraded();
+    const { startFailure } = this.health.recordExit(slot, worker, exit, info);
     const lost = worker.takeInFlight();
     if (this.starting !== null && !worker.wasReady) {
       const reason = worker.killReason === 'ready-timeout' ? 'timeout' : worker.killReason === 'protocol' ? 'protocol' : 'exit';
@@ -334,12 +293,12 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     else this.scheduleRestartNow(slot);
     this.refuseQueueIfDegraded();
     this.dispatch();
-    this.poke();
+    this.conditions.check();
   }
 
   onWorkerClosed(worker: WorkerHandle): void {
     this.live.delete(worker);
-    this.poke();
+    this.conditions.check();
   }
 
   onStderrLine(worker: WorkerHandle, line: string): void {
@@ -450,7 +409,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       task.reject(error);
     }
     if (--this.pending === 0) this.events.emit('drain');
-    this.poke();
+    this.conditions.check();
   }
 
   /** Why run() must refuse a task at once, if it must. */
@@ -458,29 +417,13 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     if (this.phase === 'new') return new PoolNotStartedError();
     if (!this.acceptsWork() || this.closePromise !== null) return new PoolClosedError();
     if (signal?.aborted === true) return new AbortError(signal.reason);
-    if (this.refusesForDegraded()) return this.degradedError();
+    if (this.health.refusesTasks(this.slots)) return this.health.degradedError();
     return null;
   }
 
-  /**
-   * Degraded, no worker serving, and every slot's last worker failed to start by itself: tasks
-   * would wait for nothing. While any slot may still start a worker, they wait for it.
-   */
-  private refusesForDegraded(): boolean {
-    return this.degradedState && !this.anyServing() && this.slots.every((slot) => slot.cannotStart);
-  }
-
   private refuseQueueIfDegraded(): void {
-    if (!this.refusesForDegraded()) return;
-    for (let task = this.queue.shift(); task !== null; task = this.queue.shift()) this.settle(task, null, this.degradedError());
-  }
-
-  private degradedError(): PoolDegradedError {
-    return new PoolDegradedError(this.crashWindow.count(), this.config.crashLoop.windowMs);
-  }
-
-  private anyServing(): boolean {
-    return this.slots.some((slot) => slot.worker !== null && slot.worker.isServing());
+    if (!this.health.refusesTasks(this.slots)) return;
+    for (let task = this.queue.shift(); task !== null; task = this.queue.shift()) this.settle(task, null, this.health.degradedError());
   }
 
   private acceptsWork(): boolean {
@@ -499,7 +442,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     }
   }
 
-  // ---- close(): the shutdown ladder ----
+  // ---- close(): drain, then the shutdown ladder ----
 
   private async shutdown(): Promise<void> {
     // Workers not ready yet have nothing to drain: start() rejects and they are killed.
@@ -510,69 +453,28 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
     }
     if (this.phase === 'stopping') {
       // A failed start is tearing down already.
-      await this.waitUntil(() => this.phase === 'closed', KILL_GRACE_MS);
+      await this.conditions.waitUntil(() => this.phase === 'closed', KILL_GRACE_MS);
       return;
     }
-    const { drainTimeoutMs, ackTimeoutMs, termTimeoutMs } = this.config.shutdown;
+    const { drainTimeoutMs } = this.config.shutdown;
     this.phase = 'draining';
-    await this.waitUntil(() => this.pending === 0, drainTimeoutMs);
+    await this.conditions.waitUntil(() => this.pending === 0, drainTimeoutMs);
     this.phase = 'stopping';
     for (const slot of this.slots) this.deadlines.cancel(slot);
     this.rejectAllTasks(new PoolClosedError(`The pool closed before the task finished (drainTimeoutMs ${drainTimeoutMs})`));
-    for (const worker of this.live) worker.requestShutdown();
-    await this.waitUntil(() => this.allExited(), ackTimeoutMs);
-    for (const worker of this.live) if (worker.exit === null) worker.terminate();
-    await this.waitUntil(() => this.allExited(), termTimeoutMs);
-    for (const worker of this.live) if (worker.exit === null) worker.kill('shutdown');
-    await this.waitUntil(() => this.live.size === 0, KILL_GRACE_MS);
+    await stopWorkers(this.live, this.config.shutdown, this.conditions);
     this.finishClosing();
   }
 
   private finishClosing(): void {
     this.phase = 'closed';
     this.deadlines.clear();
-    this.poke();
-  }
-
-  private allExited(): boolean {
-    for (const worker of this.live) if (worker.exit === null) return false;
-    return true;
-  }
-
-  /** Resolves when `done()` holds (checked after every settle, exit and close) or after `timeoutMs`. */
-  private waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(), timeoutMs);
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve();
-      };
-      const waiter: Waiter = { done, finish };
-      this.waiters.add(waiter);
-    });
-  }
-
-  private poke(): void {
-    for (const waiter of this.waiters) if (waiter.done()) waiter.finish();
+    this.conditions.check();
   }
 
   private emitError(error: Error): void {
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
   }
-}
-
-/**
- * Whether a worker that died before WORKER_READY did so by itself: it exited, died of a fatal
- * signal, or the pool killed it for its silence or its output. Another signal came from outside.
- */
-function failedByItself(worker: WorkerHandle, exit: WorkerExit): boolean {
-  return worker.killReason !== null || exit.signal === null || isFatalSignal(exit.signal);
-}
-
-function isFatalSignal(signal: string | null): boolean {
-  return signal !== null && FATAL_SIGNALS.has(signal);
 }
 
 function payloadBytes(payload: unknown): Uint8Array {

@@ -12,8 +12,8 @@
 // since each state waits for at most one thing: WORKER_READY, the next ping or its answer, a
 // SHUTDOWN_ACK, the process's exit after its stdout ended, or its pipes after it exited. Three
 // alarms watch what can overlap with those: the time left before a ready worker counts as
-// healthy, a frame that has begun and must finish, and whether a busy worker is stopped.
-import { performance } from 'node:perf_hooks';
+// healthy, a frame that has begun and must finish (frame-watch.ts), and whether a busy worker is
+// stopped (stop-watch.ts).
 import type { Readable, Writable } from 'node:stream';
 import {
   FrameDecoder,
@@ -25,11 +25,12 @@ import {
   messageTypeName,
   type Frame,
 } from '../protocol';
-import { procStatFields } from '../proc-stat';
 import type { ExitInfo, Subprocess } from '../subprocess';
 import { Alarm, type Deadlines, type TimerEntry } from './deadlines';
 import { ProtocolError } from './errors';
+import { FrameWatch } from './frame-watch';
 import type { PoolConfig } from './options';
+import { StopWatch } from './stop-watch';
 import type { Task } from './task';
 
 export type WorkerState = 'starting' | 'idle' | 'busy' | 'retiring' | 'stopping' | 'killed' | 'exited';
@@ -61,11 +62,6 @@ const COPY_LIMIT = 64 * 1024;
 const MAX_SEQUENCE = 0xffff;
 
 function ignore(): void {}
-
-/** The state letter of /proc/PID/stat (R, S, D, T, t, Z, ...); '' once the process is gone. */
-function processState(pid: number): string {
-  return procStatFields(pid)?.[0] ?? '';
-}
 
 export class WorkerHandle implements TimerEntry {
   state: WorkerState = 'starting';
@@ -102,13 +98,8 @@ export class WorkerHandle implements TimerEntry {
   private pingOutstanding = false;
   private stderrCarry = '';
   private readonly healthAlarm = new Alarm(() => this.markHealthy());
-  private readonly frameAlarm = new Alarm(() => this.onFrameTimeout());
-  private readonly stopAlarm = new Alarm(() => this.checkStopped());
-  /** Frames decoded so far, to tell whether the partial frame now buffered is a new one. */
-  private framesDecoded = 0;
-  private framesWhenFrameAlarmSet = 0;
-  /** When a busy worker was first seen stopped (state T), on the performance.now() clock. */
-  private stoppedSince: number | null = null;
+  private readonly frameWatch: FrameWatch;
+  private readonly stopWatch: StopWatch;
 
   constructor(
     readonly id: number,
@@ -120,15 +111,30 @@ export class WorkerHandle implements TimerEntry {
     this.stdout = child.stdout as Readable;
     // A write to a worker that died fails with EPIPE; the exit tells the rest.
     this.stdin.on('error', ignore);
-    this.decoder = new FrameDecoder({ maxFrameSize: owner.config.maxFrameSize });
+    const { config, deadlines } = owner;
+    this.decoder = new FrameDecoder({ maxFrameSize: config.maxFrameSize });
+    this.frameWatch = new FrameWatch(this.decoder, deadlines, config.frameTimeoutMs, (buffered) =>
+      this.violation(`began a frame more than ${config.frameTimeoutMs} ms ago and sent only ${buffered} bytes of it (frameTimeoutMs)`),
+    );
+    this.stopWatch = new StopWatch({
+      pid: this.pid,
+      deadlines,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      isWorking: () => this.isWorking(),
+      onHung: () => {
+        owner.onWorkerTimeout(this, 'heartbeat');
+        this.kill('heartbeat');
+      },
+    });
     this.decoder.on('data', (frame: Frame) => this.onFrame(frame));
     // Frames of unknown or reserved types are skipped, as docs/protocol.md section 5 says.
-    this.decoder.on('unknownFrame', () => this.framesDecoded++);
+    this.decoder.on('unknownFrame', () => this.frameWatch.countFrame());
     this.decoder.on('error', (error: Error) => this.onOutputError(error));
     this.decoder.on('end', () => this.onOutputEnd());
     this.stdout.pipe(this.decoder);
     // Registered after pipe(), so the decoder has taken the chunk in when this runs.
-    this.stdout.on('data', () => this.watchPartialFrame());
+    this.stdout.on('data', () => this.frameWatch.afterChunk(!this.outputDone && this.state !== 'killed' && this.state !== 'exited'));
     if (child.stderr !== null) this.readStderr(child.stderr);
     void child.exited.then((exit) => this.onExited(exit));
     child.once('close', () => this.onClosed());
@@ -160,7 +166,7 @@ export class WorkerHandle implements TimerEntry {
     if (this.state === 'idle') {
       this.state = 'busy';
       if (this.waiting === 'ping') this.stopWaiting();
-      this.watchForStop();
+      this.stopWatch.start();
     }
     this.send(MessageType.TASK_ASSIGNMENT, sequence, task.payload);
   }
@@ -254,7 +260,7 @@ export class WorkerHandle implements TimerEntry {
   }
 
   private onFrame(frame: Frame): void {
-    this.framesDecoded++;
+    this.frameWatch.countFrame();
     if (this.state === 'killed' || this.state === 'exited') return;
     switch (frame.type) {
       case MessageType.WORKER_READY:
@@ -342,66 +348,15 @@ export class WorkerHandle implements TimerEntry {
     this.owner.onWorkerHealthy(this);
   }
 
-  /**
-   * After each chunk of output: a frame left incomplete must be completed within frameTimeoutMs.
-   * The alarm is set again when the incomplete frame is a new one, so it times each frame.
-   */
-  private watchPartialFrame(): void {
-    if (this.outputDone || this.state === 'killed' || this.state === 'exited' || this.decoder.bufferedBytes === 0) {
-      this.owner.deadlines.cancel(this.frameAlarm);
-      return;
-    }
-    if (this.owner.deadlines.isScheduled(this.frameAlarm) && this.framesDecoded === this.framesWhenFrameAlarmSet) return;
-    this.framesWhenFrameAlarmSet = this.framesDecoded;
-    this.owner.deadlines.schedule(this.frameAlarm, this.owner.config.frameTimeoutMs);
-  }
-
-  private onFrameTimeout(): void {
-    const buffered = this.decoder.bufferedBytes;
-    if (buffered === 0) return;
-    this.violation(`began a frame more than ${this.owner.config.frameTimeoutMs} ms ago and sent only ${buffered} bytes of it (frameTimeoutMs)`);
-  }
-
-  /**
-   * A busy worker gets no pings, so its process state is read every heartbeatIntervalMs: one
-   * seen stopped (SIGSTOP, SIGTSTP: state T) for heartbeatTimeoutMs is hung, and killed.
-   */
-  private watchForStop(): void {
-    const interval = this.owner.config.heartbeatIntervalMs;
-    if (interval > 0 && !this.owner.deadlines.isScheduled(this.stopAlarm)) this.owner.deadlines.schedule(this.stopAlarm, interval);
-  }
-
-  private checkStopped(): void {
-    if (!this.isWorking()) {
-      this.stoppedSince = null;
-      return;
-    }
-    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.owner.config;
-    if (processState(this.pid) !== 'T') {
-      this.stoppedSince = null;
-      this.owner.deadlines.schedule(this.stopAlarm, heartbeatIntervalMs);
-      return;
-    }
-    const now = performance.now();
-    this.stoppedSince ??= now;
-    const stoppedFor = now - this.stoppedSince;
-    if (stoppedFor >= heartbeatTimeoutMs) {
-      this.owner.onWorkerTimeout(this, 'heartbeat');
-      this.kill('heartbeat');
-      return;
-    }
-    this.owner.deadlines.schedule(this.stopAlarm, Math.min(heartbeatIntervalMs, heartbeatTimeoutMs - stoppedFor));
-  }
-
-  /** Running a task: what heartbeats do not watch. */
+  /** Running a task: what heartbeats do not watch; the stop watch does. */
   private isWorking(): boolean {
     return (this.state === 'busy' || this.state === 'retiring' || this.state === 'stopping') && this.inFlight.size > 0;
   }
 
   private cancelAlarms(): void {
     this.owner.deadlines.cancel(this.healthAlarm);
-    this.owner.deadlines.cancel(this.frameAlarm);
-    this.owner.deadlines.cancel(this.stopAlarm);
+    this.frameWatch.cancel();
+    this.stopWatch.cancel();
   }
 
   private ping(): void {

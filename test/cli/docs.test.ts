@@ -1,4 +1,6 @@
-// Every ```sh example in docs/cli.md and in the README's section on the command runs, and prints what the ```text block after it shows.
+// Every ```sh example in docs/cli.md and in the README's section on the command runs, and prints
+// what the ```text block after it shows. test/package runs the README's again, with the real npx,
+// in a project that installed the packed package.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,20 +8,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from '../../src/index';
 import { finish } from '../helpers/collect';
 import { CLI } from '../helpers/cli';
+import { docExamples, section } from '../helpers/doc-examples';
 import { expectNoLeaks } from '../helpers/leaks';
 
 const root = path.join(__dirname, '..', '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-// docs/cli.md, and the README's section on the command.
-const text = readFileSync(path.join(root, 'docs', 'cli.md'), 'utf8') + readme.slice(readme.indexOf('## The command'), readme.indexOf('\n## ', readme.indexOf('## The command') + 1));
-const examples = [...text.matchAll(/```sh\n([\s\S]*?)```\n```text\n([\s\S]*?)```/g)].map((match) => [match[1] as string, match[2] as string] as const);
+const docs = readFileSync(path.join(root, 'docs', 'cli.md'), 'utf8');
+const examples = [...docExamples(docs), ...docExamples(section(readme, '## The command'))]
+  .filter((example) => example.language === 'sh' && example.expected !== null)
+  .map((example) => [example.code, example.expected as string] as const);
 
-// A `process-spawner` on PATH, as an installed package gives one.
+// The command as a clone has it: `process-spawner` on PATH, as an installed package gives one, and
+// `npx process-spawner`, which in a clone runs this checkout's bin. The real npx would link the
+// checkout into its cache and run its install and prepare scripts (rebuilding dist/ under the
+// other tests) the first time, so a stand-in runs dist/cli.js as that bin does.
 let bin: string;
 beforeAll(() => {
   bin = mkdtempSync(path.join(tmpdir(), 'cli-docs-'));
-  writeFileSync(path.join(bin, 'process-spawner'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-  chmodSync(path.join(bin, 'process-spawner'), 0o755);
+  const script = (prefix: string) => `#!/bin/sh\n${prefix}exec "${process.execPath}" "${CLI}" "$@"\n`;
+  writeFileSync(path.join(bin, 'process-spawner'), script(''));
+  writeFileSync(path.join(bin, 'npx'), script('[ "$1" = process-spawner ] || { echo "npx stand-in: only npx process-spawner" >&2; exit 127; }\nshift\n'));
+  for (const name of ['process-spawner', 'npx']) chmodSync(path.join(bin, name), 0o755);
 });
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
@@ -28,7 +37,8 @@ describe('docs/cli.md examples', () => {
   it.each(examples)('%s', (command, expected) =>
     expectNoLeaks(async () => {
       const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
-      const result = await finish(spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env }));
+      // From the repository's root, where a clone's user runs them.
+      const result = await finish(spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: root }));
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe(expected);
     }),

@@ -1,6 +1,6 @@
 // What must hold before the shared-memory clone can be the default (see native/child.h): the child
 // never enters the dynamic linker, credentials changes fork instead, and a process keeps its
-// environment snapshot. Faults (a refused clone, a failed error-pipe read) are in
+// environment copy. Faults (a refused clone, a failed error-pipe read) are in
 // test/faults/inject.test.ts; the signal resets up to 64 in test/native/strace.test.ts.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +15,10 @@ const ROOT = path.join(__dirname, '..', '..');
 const ADDON = process.env['PROCESS_SPAWNER_ADDON'] ?? path.join(ROOT, 'build', 'Release', 'process_spawner.node');
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'spawn-once.js');
 const READELF = findExecutable('readelf');
+const STRACE = findExecutable('strace');
+const ENVIRON_RACE = path.join(__dirname, '..', 'fixtures', 'environ-race.js');
+// Long enough for the worker thread to run on a busy machine; only the child's execve waits it.
+const EXEC_DELAY_US = 2_000_000;
 
 describe('the addon as linked', () => {
   it('binds every symbol at load and is never unloaded (readelf -d: BIND_NOW, NODELETE)', (context) => {
@@ -89,22 +93,21 @@ describe('the vfork method', () => {
     expect(run.stderr).not.toMatch(/forked instead/);
   });
 
-  it('gives the child a snapshot of the environment taken in the parent, never the live environ', async () => {
-    // process.env changes reach the C environ in the main thread; the child sees them as of the spawn.
+  it('gives the child a copy of the environment made before the clone, never the live environ', async (context) => {
+    context.skip(STRACE === null, 'strace is not installed (.ci/run installs it from Debian packages)');
+    // A child that passed the live environ to execve would send what a thread sharing the
+    // environment wrote after the clone: strace holds the child's execve for EXEC_DELAY_US, and
+    // the fixture's worker thread changes the variable in that window (it checks that it did).
     const run = await expectNoLeaks(() =>
       runToCompletion(
-        process.execPath,
-        [
-          '-e',
-          `process.env.PS_SNAPSHOT = 'at-spawn';
-           const { spawn } = require('process-spawner');
-           const child = spawn('/bin/sh', ['-c', 'echo "$PS_SNAPSHOT"'], { stdio: ['ignore', 'pipe', 'inherit'] });
-           process.env.PS_SNAPSHOT = 'after-spawn';
-           child.stdout.pipe(process.stdout);`,
-        ],
+        STRACE as string,
+        ['-f', '-qq', '-o', '/dev/null', '-P', '/bin/sh', '-e', 'trace=execve', '-e', `inject=execve:delay_enter=${EXEC_DELAY_US}`, process.execPath, ENVIRON_RACE],
         { cwd: ROOT },
       ),
     );
-    expect(run.stdout, describeRun(run)).toBe('at-spawn\n');
+    expect(run.exit.exitCode, describeRun(run)).toBe(0);
+    const { seen, changedBeforeExec } = JSON.parse(run.stdout) as { seen: string; changedBeforeExec: boolean };
+    expect(changedBeforeExec, `the worker thread's change did not land between the clone and the exec\n${describeRun(run)}`).toBe(true);
+    expect(seen).toBe('at-spawn');
   });
 });

@@ -2,16 +2,19 @@
 // empty project, offline (the dependencies come from the npm cache that `npm ci` filled), with
 // install scripts disabled and enabled, used from CommonJS, ES modules and TypeScript.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docExamples, nodeArgs, section, type DocExample } from '../helpers/doc-examples';
+import { cleanEnv } from './environment';
 
 const root = path.join(__dirname, '..', '..');
 const consumerFiles = path.join(__dirname, 'consumer');
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   version: string;
+  bin: Record<string, string>;
   dependencies: Record<string, string>;
   prebuilds: Record<string, { glibc: string }>;
 };
@@ -36,17 +39,26 @@ const REQUIRED = [
   'docs/protocol.md',
 ];
 const PREBUILD = 'prebuilds/linux-x64/process-spawner.glibc.node';
+const ADDON = 'build/Release/process_spawner.node';
+
+// The README's library examples and the examples of its section on the command; docs/pool.md's,
+// but the one that runs its workers over ssh on other hosts.
+const CONSUMER_EXAMPLES = [
+  ...examplesOf('README.md', (example) => example.language !== 'sh'),
+  ...examplesOf('README.md', (example) => example.language === 'sh' && example.expected !== null, '## The command'),
+  ...examplesOf('docs/pool.md', (example) => !example.code.includes('process.env.SSH')),
+];
+
+function examplesOf(document: string, wanted: (example: DocExample) => boolean, heading?: string): { where: string; example: DocExample }[] {
+  const text = readFileSync(path.join(root, document), 'utf8');
+  const examples = docExamples(heading === undefined ? text : section(text, heading)).filter(wanted);
+  return examples.map((example) => ({ where: `${document}${heading === undefined ? '' : ` ${heading}`}: ${example.code.split('\n')[0]}`, example }));
+}
 
 const exec = promisify(execFile);
 // Each install and check runs several npm and node processes, on a machine that may be busy.
 const INSTALL_TIMEOUT_MS = 120_000;
 let scratch: string;
-
-// npm's own variables from an enclosing `npm test` would leak its settings into these installs.
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_')));
-  return { ...env, ...extra };
-}
 
 async function npm(cwd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
   const { stdout } = await exec('npm', args, { cwd, env: cleanEnv(extraEnv), maxBuffer: 16 * 1024 * 1024 });
@@ -58,10 +70,13 @@ async function packedFiles(cwd: string): Promise<string[]> {
   return report.files.map((file) => file.path).sort();
 }
 
+// Beside the packed files: the script that makes the prebuilt binary, and the checkout's build.
+const MAINTAINER_FILES = ['scripts/prebuilds.js', ADDON];
+
 /** The files `npm pack` would take, copied into a directory of their own, built there. */
 async function stagePackage(files: string[]): Promise<string> {
   const stage = path.join(scratch, 'stage');
-  for (const file of files.filter((name) => !name.startsWith('prebuilds/'))) {
+  for (const file of [...files.filter((name) => !name.startsWith('prebuilds/')), ...MAINTAINER_FILES]) {
     mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
     cpSync(path.join(root, file), path.join(stage, file));
   }
@@ -91,7 +106,8 @@ async function consumerProject(name: string, tarball: string): Promise<string> {
   const spec = `file:${tarballName}`;
   const packages: Record<string, unknown> = {
     '': { name: 'consumer', dependencies: { 'process-spawner': spec } },
-    'node_modules/process-spawner': { version: manifest.version, resolved: spec, hasInstallScript: true, dependencies: manifest.dependencies },
+    // As npm writes it: without `bin` here, npm would link no node_modules/.bin/process-spawner.
+    'node_modules/process-spawner': { version: manifest.version, resolved: spec, hasInstallScript: true, dependencies: manifest.dependencies, bin: manifest.bin },
   };
   for (const dependency of Object.keys(manifest.dependencies)) {
     const entry = ourLock.packages[`node_modules/${dependency}`];
@@ -102,6 +118,15 @@ async function consumerProject(name: string, tarball: string): Promise<string> {
   writeFileSync(path.join(project, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }));
   for (const file of ['check.cjs', 'check.mjs']) cpSync(path.join(consumerFiles, file), path.join(project, file));
   return project;
+}
+
+/** The user's npm config without one setting, as a file of its own. */
+async function userconfigWithout(setting: string): Promise<string> {
+  const userconfig = (await npm(scratch, ['config', 'get', 'userconfig'])).trim();
+  const lines = existsSync(userconfig) ? readFileSync(userconfig, 'utf8').split('\n') : [];
+  const file = path.join(scratch, `npmrc-without-${setting}`);
+  writeFileSync(file, lines.filter((line) => line.split('=')[0]?.trim() !== setting).join('\n'));
+  return file;
 }
 
 async function node(project: string, args: string[]): Promise<string> {
@@ -120,15 +145,23 @@ describe('the packed package', () => {
   let withPrebuild: string;
   let withoutPrebuild: string;
   let stage: string;
+  let buildBefore: { bytes: Buffer; ino: number; mtimeMs: number };
 
   beforeAll(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'process-spawner-package-'));
     files = await packedFiles(root);
     stage = await stagePackage(files);
     withoutPrebuild = await pack(stage, path.join(scratch, 'without-prebuild'));
+    buildBefore = addonBuild(stage);
     await npm(stage, ['run', 'prebuilds']);
     withPrebuild = await pack(stage, path.join(scratch, 'with-prebuild'));
   }, INSTALL_TIMEOUT_MS);
+
+  function addonBuild(directory: string): { bytes: Buffer; ino: number; mtimeMs: number } {
+    const file = path.join(directory, ADDON);
+    const { ino, mtimeMs } = statSync(file);
+    return { bytes: readFileSync(file), ino, mtimeMs };
+  }
 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -139,6 +172,10 @@ describe('the packed package', () => {
     const packed = await packedFiles(stage);
     expect(packed).toContain(PREBUILD);
     expect(packed.filter((file) => !file.startsWith('prebuilds/'))).toEqual(files.filter((file) => !file.startsWith('prebuilds/')));
+  });
+
+  it("makes the prebuilt binary (npm pack's prepack step) without touching the checkout's build", () => {
+    expect(addonBuild(stage)).toEqual(buildBefore);
   });
 
   it('records the newest glibc its prebuilt binary needs', async () => {
@@ -176,16 +213,39 @@ describe('the packed package', () => {
     await expect(exec(process.execPath, [tsc, '-p', project], { cwd: project })).resolves.toMatchObject({ stdout: '' });
   }, INSTALL_TIMEOUT_MS);
 
-  it('compiles when no prebuilt binary matches, and says what it needs when that fails', async () => {
+  it("compiles when no prebuilt binary matches, with this Node's headers, and names what failed", async () => {
     const project = await consumerProject('compile', withoutPrebuild);
+    // As on a machine whose npm config names no nodedir, with node-gyp unable to download: the
+    // compile gets as far as the compiler only if it found this Node's own headers.
     const failure = await npm(project, ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
+      npm_config_userconfig: await userconfigWithout('nodedir'),
+      npm_config_dist_url: 'http://127.0.0.1:9',
+      npm_config_devdir: mkdtempSync(path.join(scratch, 'devdir-')),
       CXX: 'no-such-cxx',
-      CC: 'no-such-cc',
     }).then(
       () => null,
       (error: { stderr: string; stdout: string }) => `${error.stdout}${error.stderr}`,
     );
     expect(failure).toMatch(/there is no prebuilt binary for linux-x64 \(glibc\); compiling the addon from source/);
-    expect(failure).toMatch(/compiling the native addon failed.*\n.*python3, make and a C\+\+17 compiler/);
+    expect(failure).not.toMatch(/gyp http GET/);
+    expect(failure).toMatch(/compiling the native addon failed: the C\+\+ compiler `no-such-cxx` \(from \$CXX\) was not found/);
   }, INSTALL_TIMEOUT_MS);
+
+  // What a user copies from the README and docs/pool.md into their own project, run there as
+  // written: the workers are found through the package's exports, the command through npx.
+  describe('in a project that installed it, the examples run as written', () => {
+    let project: string;
+    beforeAll(async () => {
+      project = await consumerProject('examples', withPrebuild);
+      await npm(project, ['install', '--offline', '--no-audit', '--no-fund']);
+    }, INSTALL_TIMEOUT_MS);
+
+    it.each(CONSUMER_EXAMPLES.map((entry) => [entry.where, entry.example] as const))('%s', async (_where, example) => {
+      // npx finds the command in the project's node_modules/.bin; offline, it could ask nothing else.
+      const options = { cwd: project, env: cleanEnv({ npm_config_offline: 'true' }) };
+      const { stdout, stderr } = example.language === 'sh' ? await exec('sh', ['-c', example.code], options) : await exec(process.execPath, nodeArgs(example), options);
+      expect(stderr).toBe('');
+      if (example.expected !== null) expect(stdout).toBe(example.expected);
+    }, INSTALL_TIMEOUT_MS);
+  });
 });

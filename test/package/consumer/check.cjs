@@ -1,7 +1,7 @@
 // Runs in a temporary project that installed the packed tarball, as a user's first lines would.
 // `node check.cjs` uses the addon; `node check.cjs no-addon` expects it to be missing.
 const assert = require('node:assert/strict');
-const path = require('node:path');
+const fs = require('node:fs');
 const { encodeFrame, FrameDecoder, MessageType, spawn, run, Pool } = require('process-spawner');
 const { serve } = require('process-spawner/worker');
 const cp = require('process-spawner/child_process');
@@ -13,6 +13,13 @@ function decode(bytes) {
     decoder.on('data', (frame) => frames.push(frame)).on('end', () => resolve(frames)).on('error', reject);
     decoder.end(bytes);
   });
+}
+
+// The example workers are exported, so that a project finds their installed paths.
+function workersExported() {
+  for (const file of ['workers/echo-worker.mjs', 'workers/python/echo_worker.py', 'workers/python/process_spawner_worker.py', 'workers/c/protocol.h']) {
+    assert.ok(fs.existsSync(require.resolve(`process-spawner/${file}`)), file);
+  }
 }
 
 async function codecWorks() {
@@ -27,7 +34,7 @@ async function spawnsWork() {
     cp.execFile('echo', ['from execFile'], (error, out) => (error ? reject(error) : resolve(out))),
   );
   assert.equal(stdout, 'from execFile\n');
-  const example = path.join(path.dirname(require.resolve('process-spawner/package.json')), 'workers', 'echo-worker.mjs');
+  const example = require.resolve('process-spawner/workers/echo-worker.mjs');
   const pool = new Pool({ command: process.execPath, args: [example], size: 1 });
   await pool.start();
   assert.equal(String(await pool.run('through the example worker')), 'through the example worker');
@@ -50,6 +57,7 @@ async function spawnSaysWhatIsMissing() {
 }
 
 async function main() {
+  workersExported();
   await codecWorks();
   if (process.argv[2] === 'no-addon') console.log(await spawnSaysWhatIsMissing());
   else await spawnsWork();
