@@ -138,8 +138,13 @@ export interface NativeAddon {
   spawn(request: NativeSpawnRequest): NativeSpawnOutcome;
   /** Blocks until the child has exited and its pipes are closed; never seen by the exit watcher. */
   spawnSync(request: NativeSpawnRequest, limits: NativeSyncLimits): NativeSyncOutcome;
-  /** Hands over our end of a slot's pipe, which the caller owns from then on; -1 if none. */
+  /**
+   * Hands over our end of a slot's pipe, for a stream to adopt; -1 if none. Until streamHolds()
+   * says a stream has it, the thread's teardown still closes it if no stream ever did.
+   */
   takeFd(key: number, slot: number): number;
+  /** The stream made from takeFd(key, slot) owns the fd now. */
+  streamHolds(key: number, slot: number): void;
   /** Closes our end of a slot's pipe that nobody took: 0, or EBADF if there is none. */
   closeUntakenFd(key: number, slot: number): number;
   /** Whether the event loop stays alive while this thread's children run. */

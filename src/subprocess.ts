@@ -221,6 +221,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (taken < 0) return null;
     const socketpair = slot > 2 || this.socketSlots[slot] === true;
     const stream = socketpair ? duplexFromFd(taken) : slot === 0 ? writableFromFd(taken) : readableFromFd(taken);
+    native.streamHolds(this.key, slot);
     markAsOurChildsStream(stream);
     this.streams[slot] = stream;
     if (slot > 0 || socketpair) this.countUntilClosed(stream);

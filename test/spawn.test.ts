@@ -1,5 +1,5 @@
 // spawn(): options, the exec PATH search, and every error with Node's shape.
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -123,6 +123,27 @@ describe('stdio', () => {
       const lines = (await finish(child)).stdout.trim().split('\n');
       expect(lines).toHaveLength(3);
       for (const line of lines) expect(Number.parseInt(line.split(/\s+/)[1] ?? '', 8) & 0o4000).toBe(0);
+    }));
+
+  it('clears O_NONBLOCK on an inherited fd only in the stdio slots, as libuv does', () =>
+    expectNoLeaks(async () => {
+      // The flag belongs to the open file, which the child shares with us. In slots 0-2 the
+      // program expects blocking stdio; above them (a listening socket handed to a pre-fork
+      // worker) clearing it would make our own accept() block.
+      const nonBlocking = (fd: number): boolean =>
+        (Number.parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8) & 0o4000) !== 0;
+      const asStdin = openSync('/dev/null', constants.O_RDONLY | constants.O_NONBLOCK);
+      const asFd3 = openSync('/dev/null', constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        const child = spawn('sh', ['-c', 'grep flags /proc/self/fdinfo/0 /proc/self/fdinfo/3'], { stdio: [asStdin, 'pipe', 'inherit', asFd3] });
+        const lines = (await finish(child)).stdout.trim().split('\n');
+        const childFlags = lines.map((line) => Number.parseInt(line.split(/\s+/)[1] ?? '', 8) & 0o4000);
+        expect(childFlags).toEqual([0, 0o4000]);
+        expect({ stdin: nonBlocking(asStdin), fd3: nonBlocking(asFd3) }).toEqual({ stdin: false, fd3: true });
+      } finally {
+        closeSync(asStdin);
+        closeSync(asFd3);
+      }
     }));
 
   it('starts the child with no signal ignored, blocked or caught', () =>

@@ -4,6 +4,7 @@
 // child/.
 #include <errno.h>
 #include <napi.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
@@ -17,6 +18,7 @@
 #include "exits/reap.h"
 #include "exits/sigchld.h"
 #include "js/convert.h"
+#include "js/quiet_napi.h"
 #include "js/sync_convert.h"
 #include "parent/fd.h"
 #include "parent/process_control.h"
@@ -37,6 +39,16 @@ bool is_process_main_thread() {
 
 class ProcessSpawnerAddon;
 
+// An fd handed to JavaScript (takeFd) that no stream has adopted yet (streamHolds), with what it
+// was: its file's device and inode.
+struct FdBeingTaken {
+  uint64_t key;
+  int64_t slot;
+  int fd;
+  dev_t device;
+  ino_t inode;
+};
+
 // What a thread's teardown needs, kept apart from the addon object: Node may destroy the addon
 // object (its instance data) before libuv has finished closing the watcher's handles, so this
 // state lives until both are done.
@@ -46,6 +58,9 @@ struct ThreadState {
   // Our ends of each spawn's pipes that JavaScript has not taken yet, by spawn key (-1: taken).
   // Owned here so that a thread terminated between the spawn and its streams leaks none.
   std::unordered_map<uint64_t, std::vector<int>> untaken_fds;
+  // Taken, but the stream that takes them over was not made yet: a termination can fall in
+  // between. Usually empty; never more than the fds of the stream being made.
+  std::vector<FdBeingTaken> being_taken;
   napi_async_cleanup_hook_handle cleanup_hook = nullptr;
   bool torn_down = false;
   int holders = 2;  // the addon object and the teardown; the last to let go deletes this
@@ -61,6 +76,17 @@ struct ThreadState {
     }
     untaken_fds.clear();
   }
+  // Node closes every handle of a thread (every stream's fd) before it runs the cleanup hooks,
+  // so an fd being taken that still names the same pipe at this point has no stream, and never
+  // will. One that was closed, or whose number now names another file (another thread opened
+  // it), is left alone.
+  void close_fds_never_adopted() {
+    for (const FdBeingTaken& taken : being_taken) {
+      struct stat now;
+      if (fstat(taken.fd, &now) == 0 && now.st_dev == taken.device && now.st_ino == taken.inode) close(taken.fd);
+    }
+    being_taken.clear();
+  }
 };
 
 class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
@@ -72,6 +98,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("spawn", &ProcessSpawnerAddon::Spawn),
         InstanceMethod("spawnSync", &ProcessSpawnerAddon::SpawnSync),
         InstanceMethod("takeFd", &ProcessSpawnerAddon::TakeFd),
+        InstanceMethod("streamHolds", &ProcessSpawnerAddon::StreamHolds),
         InstanceMethod("closeUntakenFd", &ProcessSpawnerAddon::CloseUntakenFd),
         InstanceMethod("holdLoop", &ProcessSpawnerAddon::HoldLoop),
         InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
@@ -142,12 +169,14 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     SpawnRequest request;
     if (!request_from_js(info[0].As<Napi::Object>(), &request)) return env.Undefined();
     SpawnOutcome outcome = spawn_process(request);
-    Napi::Object result = outcome_to_js(env, outcome);
-    if (outcome.pid <= 0 || outcome.child_errno != 0) return result;
+    if (outcome.pid <= 0 || outcome.child_errno != 0) return outcome_to_js(env, outcome);
+    // Registered before any JavaScript value is made: if the thread is being terminated, what
+    // follows fails, and the teardown still finds the child and its fds.
     const uint64_t key = next_key_++;
     state_->watcher->add(key, outcome.pid, outcome.pidfd);
     if (has_pipe(outcome.parent_fds)) state_->untaken_fds.emplace(key, outcome.parent_fds);
-    result.Set("key", static_cast<double>(key));
+    Napi::Object result = outcome_to_js(env, outcome);
+    put(result, "key", static_cast<double>(key));
     return result;
   }
 
@@ -167,14 +196,39 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     return sync_outcome_to_js(env, spawn_sync(request, limits));
   }
 
-  // takeFd(key, slot) -> the fd, which the caller owns from now on; -1 if there is none to take.
+  // takeFd(key, slot) -> the fd, for a stream to adopt; -1 if there is none to take. Until
+  // streamHolds(key, slot) says a stream has it, a teardown still closes it (see ThreadState).
   Napi::Value TakeFd(const Napi::CallbackInfo& info) {
     int* fd = UntakenFd(info, "takeFd expects (key, slot)");
     if (fd == nullptr) return Napi::Number::New(info.Env(), -1);
     const int taken = *fd;
     *fd = -1;
-    ForgetIfAllTaken(info[0].As<Napi::Number>().DoubleValue());
+    const double key = info[0].As<Napi::Number>().DoubleValue();
+    ForgetIfAllTaken(key);
+    struct stat file;
+    if (fstat(taken, &file) == 0) {
+      state_->being_taken.push_back(
+          {static_cast<uint64_t>(key), info[1].As<Napi::Number>().Int64Value(), taken, file.st_dev, file.st_ino});
+    }
     return Napi::Number::New(info.Env(), taken);
+  }
+
+  // streamHolds(key, slot): the stream made from takeFd(key, slot) owns its fd now.
+  Napi::Value StreamHolds(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "streamHolds expects (key, slot)").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    const uint64_t key = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    const int64_t slot = info[1].As<Napi::Number>().Int64Value();
+    std::vector<FdBeingTaken>& taken = state_->being_taken;
+    for (auto entry = taken.begin(); entry != taken.end(); ++entry) {
+      if (entry->key == key && entry->slot == slot) {
+        taken.erase(entry);
+        break;
+      }
+    }
+    return info.Env().Undefined();
   }
 
   // closeUntakenFd(key, slot) -> 0, or EBADF if there is none: a pipe end nobody will use.
@@ -189,7 +243,9 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
 
   // holdLoop(held): whether the event loop stays alive while this thread's children run.
   Napi::Value HoldLoop(const Napi::CallbackInfo& info) {
-    if (state_->watcher != nullptr && info.Length() > 0) state_->watcher->hold_loop(info[0].ToBoolean().Value());
+    if (state_->watcher != nullptr && info.Length() > 0 && info[0].IsBoolean()) {
+      state_->watcher->hold_loop(info[0].As<Napi::Boolean>().Value());
+    }
     return info.Env().Undefined();
   }
 
@@ -240,7 +296,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     uint32_t count = 0;
     for (size_t i = 0; i < pids.ElementLength(); i++) {
       ExitStatus exit;
-      if (reap_pid_if_exited(pids[i], &exit)) results.Set(count++, exit_status_to_js(env, exit));
+      if (reap_pid_if_exited(pids[i], &exit)) put(results, count++, exit_status_to_js(env, exit));
     }
     return results;
   }
@@ -337,8 +393,8 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     Napi::Array results = Napi::Array::New(env, exits.size());
     for (size_t i = 0; i < exits.size(); i++) {
       Napi::Object result = exit_status_to_js(env, exits[i].status);
-      result.Set("key", static_cast<double>(exits[i].key));
-      results.Set(static_cast<uint32_t>(i), result);
+      put(result, "key", static_cast<double>(exits[i].key));
+      put(results, static_cast<uint32_t>(i), result);
     }
     // MakeCallback, as Node does for its own handles: the nextTick queue and the microtasks run
     // after it. An exception they let through (the listener itself catches its listeners'
@@ -352,9 +408,9 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     }
   }
 
-  // The thread is going away (Node's cleanup of its environment). The fds JavaScript never took
-  // are closed; the children not reaped yet go to the orphanage (exits/orphans.h), unless the
-  // process itself is ending.
+  // The thread is going away (Node's cleanup of its environment, after it has closed every
+  // handle). The fds no stream holds are closed; the children not reaped yet go to the
+  // orphanage (exits/orphans.h), unless the process itself is ending.
   static void OnTeardown(napi_async_cleanup_hook_handle, void* context) {
     TearDown(static_cast<ThreadState*>(context));
   }
@@ -362,6 +418,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
   static void TearDown(ThreadState* state) {
     state->torn_down = true;
     state->close_untaken_fds();
+    state->close_fds_never_adopted();
     if (state->watcher == nullptr) {
       FinishTeardown(state);
       return;

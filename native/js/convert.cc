@@ -1,4 +1,5 @@
 #include "js/convert.h"
+#include "js/quiet_napi.h"
 
 #include <sys/wait.h>
 
@@ -20,7 +21,7 @@ bool strings_from_js(const Napi::Value& value, std::vector<std::string>* out) {
   const uint32_t length = array.Length();
   out->reserve(length);
   for (uint32_t i = 0; i < length; i++) {
-    Napi::Value item = array.Get(i);
+    Napi::Value item = get_element(array, i);
     if (!item.IsString()) return false;
     out->push_back(item.As<Napi::String>().Utf8Value());
   }
@@ -31,7 +32,7 @@ bool stdio_from_js(const Napi::Value& value, std::vector<StdioSpec>* out) {
   if (!value.IsArray()) return false;
   Napi::Array array = value.As<Napi::Array>();
   for (uint32_t i = 0; i < array.Length(); i++) {
-    Napi::Value item = array.Get(i);
+    Napi::Value item = get_element(array, i);
     if (!item.IsNumber()) return false;
     const int32_t code = item.As<Napi::Number>().Int32Value();
     if (code == kStdioPipe) {
@@ -51,14 +52,14 @@ bool stdio_from_js(const Napi::Value& value, std::vector<StdioSpec>* out) {
 
 // Optional numeric fields: absent, null or -1 mean "not set".
 bool optional_int(const Napi::Object& object, const char* key, int64_t* out) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = get_field(object, key);
   if (!value.IsNumber()) return false;
   *out = value.As<Napi::Number>().Int64Value();
   return *out >= 0;
 }
 
 bool flag(const Napi::Object& object, const char* key, bool fallback) {
-  Napi::Value value = object.Get(key);
+  Napi::Value value = get_field(object, key);
   return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
 }
 
@@ -66,7 +67,7 @@ bool numbers_from_js(const Napi::Value& value, std::vector<double>* out) {
   if (!value.IsArray()) return false;
   Napi::Array array = value.As<Napi::Array>();
   for (uint32_t i = 0; i < array.Length(); i++) {
-    Napi::Value item = array.Get(i);
+    Napi::Value item = get_element(array, i);
     if (!item.IsNumber()) return false;
     out->push_back(item.As<Napi::Number>().DoubleValue());
   }
@@ -128,9 +129,9 @@ bool settings_from_js(const Napi::Object& object, SpawnRequest* request) {
   if (optional_int(object, kFieldParentDeathSignal, &number)) {
     request->parent_death_signal = static_cast<int>(number);
   }
-  return rlimits_from_js(object.Get(kFieldRlimits), request) &&
-         signal_mask_from_js(object.Get(kFieldSignalMask), request) &&
-         groups_from_js(object.Get(kFieldGroups), request);
+  return rlimits_from_js(get_field(object, kFieldRlimits), request) &&
+         signal_mask_from_js(get_field(object, kFieldSignalMask), request) &&
+         groups_from_js(get_field(object, kFieldGroups), request);
 }
 
 Napi::Value number_or_null(Napi::Env env, bool present, double value) {
@@ -144,45 +145,45 @@ double micros(const struct timeval& time) {
 // The wait status, decoded with the real macros, and the child's rusage from the reap.
 void set_wait_fields(Napi::Object* object, int status, const struct rusage& usage) {
   Napi::Env env = object->Env();
-  object->Set("status", Napi::Number::New(env, status));
-  object->Set("exitCode", number_or_null(env, WIFEXITED(status), WEXITSTATUS(status)));
-  object->Set("termSignal", number_or_null(env, WIFSIGNALED(status), WTERMSIG(status)));
-  object->Set("coreDumped", Napi::Boolean::New(env, WIFSIGNALED(status) && WCOREDUMP(status)));
+  put(*object, "status", Napi::Number::New(env, status));
+  put(*object, "exitCode", number_or_null(env, WIFEXITED(status), WEXITSTATUS(status)));
+  put(*object, "termSignal", number_or_null(env, WIFSIGNALED(status), WTERMSIG(status)));
+  put(*object, "coreDumped", Napi::Boolean::New(env, WIFSIGNALED(status) && WCOREDUMP(status)));
   Napi::Object rusage = Napi::Object::New(env);
-  rusage.Set("userCpuMicros", micros(usage.ru_utime));
-  rusage.Set("systemCpuMicros", micros(usage.ru_stime));
-  rusage.Set("maxRssKiB", static_cast<double>(usage.ru_maxrss));
-  rusage.Set("minorFaults", static_cast<double>(usage.ru_minflt));
-  rusage.Set("majorFaults", static_cast<double>(usage.ru_majflt));
-  rusage.Set("voluntaryContextSwitches", static_cast<double>(usage.ru_nvcsw));
-  rusage.Set("involuntaryContextSwitches", static_cast<double>(usage.ru_nivcsw));
-  object->Set("rusage", rusage);
+  put(rusage, "userCpuMicros", micros(usage.ru_utime));
+  put(rusage, "systemCpuMicros", micros(usage.ru_stime));
+  put(rusage, "maxRssKiB", static_cast<double>(usage.ru_maxrss));
+  put(rusage, "minorFaults", static_cast<double>(usage.ru_minflt));
+  put(rusage, "majorFaults", static_cast<double>(usage.ru_majflt));
+  put(rusage, "voluntaryContextSwitches", static_cast<double>(usage.ru_nvcsw));
+  put(rusage, "involuntaryContextSwitches", static_cast<double>(usage.ru_nivcsw));
+  put(*object, "rusage", rusage);
 }
 
 }  // namespace
 
 bool request_from_js(const Napi::Object& object, SpawnRequest* request) {
   Napi::Env env = object.Env();
-  if (!strings_from_js(object.Get(kFieldExecPaths), &request->exec_paths) ||
+  if (!strings_from_js(get_field(object, kFieldExecPaths), &request->exec_paths) ||
       request->exec_paths.empty()) {
     return throw_type_error(env, "execPaths must be a non-empty array of strings");
   }
-  if (!strings_from_js(object.Get(kFieldArgv), &request->argv) || request->argv.empty()) {
+  if (!strings_from_js(get_field(object, kFieldArgv), &request->argv) || request->argv.empty()) {
     return throw_type_error(env, "argv must be a non-empty array of strings");
   }
-  Napi::Value envp = object.Get(kFieldEnvp);
+  Napi::Value envp = get_field(object, kFieldEnvp);
   request->inherit_environ = envp.IsNull() || envp.IsUndefined();
   if (!request->inherit_environ && !strings_from_js(envp, &request->envp)) {
     return throw_type_error(env, "envp must be null or an array of strings");
   }
-  Napi::Value cwd = object.Get(kFieldCwd);
+  Napi::Value cwd = get_field(object, kFieldCwd);
   request->has_cwd = cwd.IsString();
   if (request->has_cwd) {
     request->cwd = cwd.As<Napi::String>().Utf8Value();
   } else if (!cwd.IsNull() && !cwd.IsUndefined()) {
     return throw_type_error(env, "cwd must be null or a string");
   }
-  if (!stdio_from_js(object.Get(kFieldStdio), &request->stdio)) {
+  if (!stdio_from_js(get_field(object, kFieldStdio), &request->stdio)) {
     return throw_type_error(env, "stdio must be an array of fd numbers or stdio codes (stdioCodes)");
   }
   if (!settings_from_js(object, request)) {
@@ -194,24 +195,24 @@ bool request_from_js(const Napi::Object& object, SpawnRequest* request) {
 Napi::Object outcome_to_js(Napi::Env env, const SpawnOutcome& outcome) {
   Napi::Object object = Napi::Object::New(env);
   if (outcome.parent_errno != 0) {
-    object.Set("errno", outcome.parent_errno);
-    object.Set("syscall", outcome.parent_syscall);
+    put(object, "errno", outcome.parent_errno);
+    put(object, "syscall", outcome.parent_syscall);
     return object;
   }
-  object.Set("pid", outcome.pid);
-  object.Set("spawnMethod", outcome.method);
-  object.Set("cloneSyscall", outcome.clone_syscall);
+  put(object, "pid", outcome.pid);
+  put(object, "spawnMethod", outcome.method);
+  put(object, "cloneSyscall", outcome.clone_syscall);
   if (outcome.child_errno != 0) {
-    object.Set("errno", outcome.child_errno);
-    object.Set("childStep", child_step_name(outcome.child_step));
+    put(object, "errno", outcome.child_errno);
+    put(object, "childStep", child_step_name(outcome.child_step));
     set_wait_fields(&object, outcome.wait_status, outcome.rusage);
     return object;
   }
   Napi::Array fds = Napi::Array::New(env, outcome.parent_fds.size());
   for (size_t i = 0; i < outcome.parent_fds.size(); i++) {
-    fds.Set(static_cast<uint32_t>(i), outcome.parent_fds[i]);
+    put(fds, static_cast<uint32_t>(i), outcome.parent_fds[i]);
   }
-  object.Set("fds", fds);
+  put(object, "fds", fds);
   return object;
 }
 
@@ -225,13 +226,13 @@ Napi::Object rlimit_resources(Napi::Env env) {
       {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
       {"stack", RLIMIT_STACK},
   };
-  for (const auto& [name, resource] : kResources) resources.Set(name, resource);
+  for (const auto& [name, resource] : kResources) put(resources, name, resource);
   return resources;
 }
 
 Napi::Object stdio_codes(Napi::Env env) {
   Napi::Object codes = Napi::Object::New(env);
-#define PS_SET_STDIO_CODE(constant, code, name) codes.Set(name, constant);
+#define PS_SET_STDIO_CODE(constant, code, name) put(codes, name, constant);
   PS_STDIO_CODES(PS_SET_STDIO_CODE)
 #undef PS_SET_STDIO_CODE
   return codes;
@@ -240,7 +241,7 @@ Napi::Object stdio_codes(Napi::Env env) {
 Napi::Array spawn_request_fields(Napi::Env env) {
   Napi::Array fields = Napi::Array::New(env);
   uint32_t index = 0;
-#define PS_ADD_FIELD(constant, name) fields.Set(index++, constant);
+#define PS_ADD_FIELD(constant, name) put(fields, index++, constant);
   PS_SPAWN_REQUEST_FIELDS(PS_ADD_FIELD)
 #undef PS_ADD_FIELD
   return fields;
@@ -248,15 +249,15 @@ Napi::Array spawn_request_fields(Napi::Env env) {
 
 Napi::Array child_step_names(Napi::Env env) {
   Napi::Array names = Napi::Array::New(env, kChildStepCount);
-  for (int32_t step = 0; step < kChildStepCount; step++) names.Set(step, child_step_name(step));
+  for (int32_t step = 0; step < kChildStepCount; step++) put(names, step, child_step_name(step));
   return names;
 }
 
 Napi::Object exit_status_to_js(Napi::Env env, const ExitStatus& result) {
   Napi::Object object = Napi::Object::New(env);
-  object.Set("pid", result.pid);
+  put(object, "pid", result.pid);
   if (result.error != 0) {
-    object.Set("errno", result.error);
+    put(object, "errno", result.error);
   } else {
     set_wait_fields(&object, result.status, result.rusage);
   }
