@@ -23,10 +23,55 @@ export function joinStreams(writable: Writable, readable: Readable): Duplex {
 
 /**
  * Like child_process on exit: a readable stdio stream that nobody consumes is resumed, so its
- * data is drained and its 'close' (and so the child's 'close') still comes.
+ * data is drained and its 'close' (and so the child's 'close') still comes. Unlike Node (which
+ * resumes a tick after the exit), not before the stream holds all the child wrote (its EOF) or
+ * its buffer is full, and then one turn of the event loop later: code that reads the child's
+ * streams one after another (`for await` over stderr, then stdout) starts on the second before
+ * it is drained, so nothing a user can still read is thrown away. A full buffer is drained, as in
+ * Node, so that a grandchild still writing there (`sh -c 'server &'`) is never blocked.
  */
 export function drainIfUnconsumed(stream: Readable | null): void {
-  if (stream !== null && stream.readableFlowing === null && !isUsedAsStdio(stream)) stream.resume();
+  if (stream === null || !isUnconsumed(stream)) return;
+  whenBuffered(stream, () =>
+    setImmediate(() => {
+      if (isUnconsumed(stream)) stream.resume();
+    }),
+  );
+}
+
+function isUnconsumed(stream: Readable): boolean {
+  return stream.readable && stream.readableFlowing === null && !isUsedAsStdio(stream);
+}
+
+interface ReadableInternals {
+  _readableState?: { ended?: boolean };
+}
+
+// Calls back once the stream has read its EOF or filled its buffer (or been consumed, or
+// destroyed): it reads on by itself until then, with push() telling each chunk.
+function whenBuffered(stream: Readable, callback: () => void): void {
+  const settled = (): boolean =>
+    (stream as ReadableInternals)._readableState?.ended === true ||
+    stream.readableLength >= stream.readableHighWaterMark ||
+    !isUnconsumed(stream);
+  if (settled()) return callback();
+  const push = stream.push;
+  const ownPush = Object.hasOwn(stream, 'push');
+  const restore = (): void => {
+    if (ownPush) stream.push = push;
+    else delete (stream as Partial<Readable>).push;
+    stream.off('close', onClose);
+  };
+  const onClose = (): void => restore();
+  stream.once('close', onClose);
+  stream.push = function pushAndCheck(this: Readable, ...args: Parameters<Readable['push']>): boolean {
+    const result = push.apply(this, args);
+    if (settled()) {
+      restore();
+      callback();
+    }
+    return result;
+  };
 }
 
 /**

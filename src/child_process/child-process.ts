@@ -3,10 +3,10 @@
 // and every pipe it could write to (stdio 1 and up) has closed. For a spawn that failed, a tick
 // after spawn() returned: 'error', then 'close' with the negative errno as the code, and no 'exit'.
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { SpawnError } from '../errors';
-import { isUsedAsStdio, stopReadingForChild } from '../streams';
+import { stopReadingForChild } from '../streams';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Channel, type SendCallback } from './ipc';
@@ -104,10 +104,14 @@ export class ChildProcess extends EventEmitter {
     this.#subprocess = subprocess;
     this.pid = subprocess.pid;
     const streams: StdioStream[] = [...subprocess.stdio];
+    // Node's stdin is a socket that is never read: a socketpair's end made write-only.
+    if (streams[0] instanceof net.Socket && (call.options.stdio as unknown[] | undefined)?.[0] === 'socket' && call.ipc !== 0) writeOnly(streams[0]);
     if (call.ipc !== undefined) {
       this.#openChannel(streams[call.ipc] as net.Socket, call);
       streams[call.ipc] = null;
     }
+    // One entry per slot asked for, trailing ignored ones included, as in Node.
+    while (streams.length < call.stdioCount) streams.push(null);
     this.#setStdio(streams);
     subprocess.on('spawn', () => this.emit('spawn'));
     subprocess.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(code, signal));
@@ -124,7 +128,11 @@ export class ChildProcess extends EventEmitter {
       this.exitCode = error.errno;
       this.stdin?.destroy();
       this.emit('error', error);
-      this.#afterExit();
+      // Node resumes them a tick later; these hold no data.
+      process.nextTick(() => {
+        for (const stream of this.stdio ?? []) if (stream instanceof Readable) stream.resume();
+      });
+      this.#maybeClose();
     });
   }
 
@@ -152,35 +160,27 @@ export class ChildProcess extends EventEmitter {
     });
   }
 
-  // The child's end of the channel closes before its exit is reported, so Node sees the EOF first:
-  // 'disconnect' comes before 'exit'.
+  // Node's order: exitCode (or signalCode) is set, then stdin destroyed (what was still queued
+  // for it is dropped: nobody will read it), then 'exit'. Both are set at the reap, before our
+  // Subprocess releases stdin, so a wrapper of stdin's destroy (execa's) sees the child ended.
+  // The child's end of the channel closes before its exit is reported, so Node sees the EOF
+  // first: with a channel still open, 'exit' waits for its 'disconnect'.
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#channel?.isOpen) {
-      this.#channel.afterClose(() => this.#exited(code, signal));
-      return;
-    }
-    this.#exited(code, signal);
-  }
-
-  #exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (signal !== null) this.signalCode = signal;
     else this.exitCode = code;
-    // As Node: whatever was still queued for stdin is dropped; nobody will read it.
     this.stdin?.destroy();
-    this.emit('exit', this.exitCode, this.signalCode);
-    this.#afterExit();
+    if (this.#channel?.isOpen) {
+      this.#channel.afterClose(() => this.#exited());
+      return;
+    }
+    this.#exited();
   }
 
-  // Node resumes the streams nobody consumed a tick later, so that their 'close' (and so ours)
-  // comes; the tick is the caller's last chance to start reading. A stream given to another child
-  // as a stdio slot is skipped, as Node's flushStdio skips it: resuming it would make us read the
-  // data that child is waiting for (`a | b | c` with b exited before c read: c saw nothing).
-  #afterExit(): void {
-    process.nextTick(() => {
-      for (const stream of this.stdio ?? []) {
-        if (stream instanceof Readable && stream.readable && !isUsedAsStdio(stream)) stream.resume();
-      }
-    });
+  // The streams nobody consumed are drained by our Subprocess (drainIfUnconsumed, which skips a
+  // stream given to another child, as Node's flushStdio does), so that their 'close' (and so
+  // ours) comes.
+  #exited(): void {
+    this.emit('exit', this.exitCode, this.signalCode);
     this.#maybeClose();
   }
 
@@ -218,4 +218,15 @@ function discardingWritable(): Writable {
       callback();
     },
   });
+}
+
+// As Node's createSocket(handle, readable = false): never read, its readable side born ended.
+function writeOnly(socket: net.Socket): void {
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
+  if (handle) {
+    handle.reading = false;
+    handle.readStop?.();
+  }
+  const state = (socket as unknown as { _readableState: { readable: boolean; ended: boolean; endEmitted: boolean; reading: boolean } })._readableState;
+  Object.assign(state, { readable: false, ended: true, endEmitted: true, reading: false });
 }
