@@ -7,6 +7,8 @@
         "native/child.cc",
         "native/convert.cc",
         "native/fd.cc",
+        "native/ipc/fd_passing.cc",
+        "native/ipc/fd_watch.cc",
         "native/process_control.cc",
         "native/sigchld.cc",
         "native/spawn.cc",

@@ -10,6 +10,8 @@
 
 #include "convert.h"
 #include "fd.h"
+#include "ipc/fd_passing.h"
+#include "ipc/fd_watch.h"
 #include "process_control.h"
 #include "sigchld.h"
 #include "spawn.h"
@@ -34,6 +36,13 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("setChildSubreaper", &ProcessSpawnerAddon::SetChildSubreaper),
         InstanceMethod("foregroundProcessGroup", &ProcessSpawnerAddon::ForegroundProcessGroup),
         InstanceMethod("setForegroundProcessGroup", &ProcessSpawnerAddon::SetForegroundProcessGroup),
+        // Handle passing (issue 19)
+        InstanceMethod("channelSocketpair", &ProcessSpawnerAddon::ChannelSocketpair),
+        InstanceMethod("sendWithFds", &ProcessSpawnerAddon::SendWithFds),
+        InstanceMethod("receiveWithFds", &ProcessSpawnerAddon::ReceiveWithFds),
+        InstanceMethod("duplicateFd", &ProcessSpawnerAddon::DuplicateFd),
+        InstanceMethod("socketKind", &ProcessSpawnerAddon::SocketKind),
+        InstanceValue("FdWatcher", FdWatcher::Define(env)),
         InstanceValue("rlimitResources", rlimit_resources(env)),
         InstanceValue("childStepNames", child_step_names(env)),
     });
@@ -201,6 +210,70 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), EINVAL);
     return Napi::Number::New(info.Env(), set_foreground_process_group(fd, pgid));
+  }
+
+  // Handle passing (issue 19): thin wrappers over ipc/fd_passing.h.
+
+  // channelSocketpair() -> [ours (non-blocking), the child's] or -errno.
+  Napi::Value ChannelSocketpair(const Napi::CallbackInfo& info) {
+    int fds[2];
+    if (int error = make_channel_socketpair(fds)) return Napi::Number::New(info.Env(), -error);
+    Napi::Array pair = Napi::Array::New(info.Env(), 2);
+    pair.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+    pair.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+    return pair;
+  }
+
+  // sendWithFds(fd, bytes: Uint8Array, fds: number[]) -> bytes sent, or -errno.
+  Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsArray()) {
+      Napi::TypeError::New(env, "sendWithFds expects (fd, Uint8Array, fds)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    Napi::Array list = info[2].As<Napi::Array>();
+    std::vector<int> fds;
+    for (uint32_t i = 0; i < list.Length(); i++) fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+    ssize_t sent = send_with_fds(info[0].As<Napi::Number>().Int32Value(), bytes.Data(), bytes.ByteLength(),
+                                 fds.data(), fds.size());
+    return Napi::Number::New(env, static_cast<double>(sent));
+  }
+
+  // receiveWithFds(fd, buffer: Uint8Array) -> { bytes (0 at EOF, -errno), fds, truncated }.
+  Napi::Value ReceiveWithFds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray()) {
+      Napi::TypeError::New(env, "receiveWithFds expects (fd, Uint8Array)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
+    Received received = receive_with_fds(info[0].As<Napi::Number>().Int32Value(), buffer.Data(), buffer.ByteLength());
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("bytes", Napi::Number::New(env, static_cast<double>(received.bytes)));
+    Napi::Array fds = Napi::Array::New(env, received.fds.size());
+    for (size_t i = 0; i < received.fds.size(); i++) fds.Set(static_cast<uint32_t>(i), Napi::Number::New(env, received.fds[i]));
+    result.Set("fds", fds);
+    result.Set("truncated", Napi::Boolean::New(env, received.truncated));
+    return result;
+  }
+
+  // duplicateFd(fd) -> a close-on-exec copy, or -errno.
+  Napi::Value DuplicateFd(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "duplicateFd expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::Number::New(info.Env(), duplicate_fd(info[0].As<Napi::Number>().Int32Value()));
+  }
+
+  // socketKind(fd) -> 'tcp' | 'udp4' | 'udp6' | 'unix' | 'other'.
+  Napi::Value SocketKind(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "socketKind expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::String::New(info.Env(), socket_kind(info[0].As<Napi::Number>().Int32Value()));
   }
 
   // Reaped: its pidfd is closed, and it can no longer be signalled through this thread.

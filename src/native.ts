@@ -137,10 +137,40 @@ export interface NativeAddon {
   foregroundProcessGroup(fd: number): number;
   /** tcsetpgrp(fd, pgid) with SIGTTOU blocked for the call: 0 or an errno value. */
   setForegroundProcessGroup(fd: number, pgid: number): number;
+  // Handle passing (issue 19): native/ipc/fd_passing.h and fd_watch.h.
+  /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): [ours, non-blocking; the child's], or -errno. */
+  channelSocketpair(): [number, number] | number;
+  /** sendmsg with `fds` as SCM_RIGHTS on the first byte: the bytes the kernel took, or -errno. */
+  sendWithFds(fd: number, bytes: Uint8Array, fds: readonly number[]): number;
+  /** recvmsg(MSG_CMSG_CLOEXEC): bytes read (0 at EOF, -errno), and the fds that came with them, now ours. */
+  receiveWithFds(fd: number, buffer: Uint8Array): NativeReceived;
+  /** fcntl(F_DUPFD_CLOEXEC): a copy we own, or -errno. */
+  duplicateFd(fd: number): number;
+  /** What kind of socket an fd is. */
+  socketKind(fd: number): 'tcp' | 'udp4' | 'udp6' | 'unix' | 'other';
+  /** Readiness of an fd in this thread's event loop (a uv_poll handle). */
+  readonly FdWatcher: new (fd: number, onReady: (errno: number, readable: boolean, writable: boolean) => void) => NativeFdWatcher;
   /** RLIMIT_* numbers by short name: { nofile: 7, ... }. */
   readonly rlimitResources: Readonly<Record<string, number>>;
   /** The child path's step names indexed by their code (native/child_steps.h). */
   readonly childStepNames: readonly string[];
+}
+
+export interface NativeReceived {
+  bytes: number;
+  fds: number[];
+  /** MSG_CTRUNC: more fds were sent than fit; the kernel closed the rest. */
+  truncated: boolean;
+}
+
+export interface NativeFdWatcher {
+  /** Watches for what is asked (neither: stops); 0 or a negative libuv error. */
+  start(readable: boolean, writable: boolean): number;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+  /** Closes the watcher; the fd stays open. */
+  close(): void;
 }
 
 /** The addon could not be loaded: the message says what is missing, why, and how to fix it. */

@@ -243,19 +243,6 @@ describe('fork() and IPC: ours', () => {
     });
   });
 
-  it('send(message, handle) fails at once with ERR_IPC_HANDLE_NOT_SUPPORTED instead of hanging', async () => {
-    await expectNoLeaks(async () => {
-      const child = ours.fork(fixture('ipc-echo.js'), [], { stdio: 'ignore' });
-      const server = { listen: true };
-      expect(() => child.send('x', server as never)).toThrow(
-        expect.objectContaining({ code: 'ERR_IPC_HANDLE_NOT_SUPPORTED', name: 'TypeError' }) as Error,
-      );
-      expect(String(thrown(() => child.send('x', server as never)))).toBeTruthy();
-      child.disconnect();
-      await new Promise((resolve) => child.on('close', resolve));
-    });
-  });
-
   it('channel.unref() and unref() let the parent exit while the child stays connected, in Node and in ours', async () => {
     const results = [];
     for (const module of ['node', 'ours']) {

@@ -9,8 +9,9 @@ import { SpawnError } from '../errors';
 import { stopReadingForChild } from '../streams';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
-import { IpcChannel, type Channel, type SendCallback } from './ipc';
-import { launch } from './launch';
+import { IpcChannel, type Control, type SendCallback } from './ipc';
+import { native } from '../native';
+import { callFailure, launch } from './launch';
 import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
 
 export type StdioStream = Readable | Writable | null;
@@ -34,8 +35,8 @@ export class ChildProcess extends EventEmitter {
   killed = false;
   /** True while an IPC channel ('ipc' in stdio, or fork()) is open. */
   connected = false;
-  /** The IPC channel's ref()/unref(); undefined without one. */
-  channel: Channel | undefined = undefined;
+  /** The IPC channel's ref()/unref(); undefined without one, null once disconnected (as Node). */
+  channel: Control | null | undefined = undefined;
   /** null until spawn(options) runs, as in Node. */
   spawnfile: string;
   spawnargs!: string[];
@@ -66,13 +67,24 @@ export class ChildProcess extends EventEmitter {
     const call = isSpawnCall(options) ? options : normalizeProcessOptions(options);
     this.spawnfile = call.file;
     this.spawnargs = call.spawnargs;
-    const outcome = launch(call);
+    const channel = call.ipc === undefined ? null : openChannelSocketpair();
+    if (typeof channel === 'number') {
+      this.#fail(callFailure('spawn', channel, call), call.pipes);
+      return;
+    }
+    let outcome: ReturnType<typeof launch>;
+    try {
+      outcome = launch(channel === null ? call : withChannelFd(call, channel.childEnd));
+    } finally {
+      if (channel !== null) native.closeFd(channel.childEnd);
+    }
     if ('failure' in outcome) {
+      if (channel !== null) native.closeFd(channel.ourEnd);
       this.#fail(outcome.failure, call.pipes);
       return;
     }
     for (const stream of call.sharedStreams) stopReadingForChild(stream);
-    this.#adopt(outcome.subprocess, call);
+    this.#adopt(outcome.subprocess, call, channel?.ourEnd);
   }
 
   /**
@@ -100,16 +112,13 @@ export class ChildProcess extends EventEmitter {
     if (!this.killed) this.kill();
   }
 
-  #adopt(subprocess: Subprocess, call: SpawnCall): void {
+  #adopt(subprocess: Subprocess, call: SpawnCall, channelFd: number | undefined): void {
     this.#subprocess = subprocess;
     this.pid = subprocess.pid;
     const streams: StdioStream[] = [...subprocess.stdio];
     // Node's stdin is a socket that is never read: a socketpair's end made write-only.
     if (streams[0] instanceof net.Socket && (call.options.stdio as unknown[] | undefined)?.[0] === 'socket' && call.ipc !== 0) writeOnly(streams[0]);
-    if (call.ipc !== undefined) {
-      this.#openChannel(streams[call.ipc] as net.Socket, call);
-      streams[call.ipc] = null;
-    }
+    if (channelFd !== undefined) this.#openChannel(channelFd, call);
     // One entry per slot asked for, trailing ignored ones included, as in Node.
     while (streams.length < call.stdioCount) streams.push(null);
     this.#setStdio(streams);
@@ -137,15 +146,14 @@ export class ChildProcess extends EventEmitter {
   }
 
   // As Node: the slot of the channel is null in stdio, and 'close' waits for the disconnect.
-  #openChannel(socket: net.Socket, call: SpawnCall): void {
-    const channel = new IpcChannel(this, socket, call.serialization);
+  #openChannel(fd: number, call: SpawnCall): void {
+    const channel = new IpcChannel(this, fd, call.serialization);
     this.#channel = channel;
-    this.channel = channel.control;
     this.send = (message, handleOrCallback, optionsOrCallback, callback) =>
       channel.send(message, handleOrCallback, optionsOrCallback, callback);
     this.disconnect = () => channel.disconnect();
     this.#closesNeeded++;
-    this.once('disconnect', () => this.#maybeClose());
+    channel.whenClosed(() => this.#maybeClose());
   }
 
   #setStdio(streams: readonly StdioStream[]): void {
@@ -197,6 +205,21 @@ export class ChildProcess extends EventEmitter {
       this.emit('error', error);
     }
   }
+}
+
+// The channel is a socketpair made here, as libuv makes it: the child's end goes to the child as
+// its NODE_CHANNEL_FD slot, ours is read and written through the addon (SCM_RIGHTS). -errno when
+// it cannot be made (EMFILE), which is reported as the spawn's failure.
+function openChannelSocketpair(): { ourEnd: number; childEnd: number } | number {
+  const pair = native.channelSocketpair();
+  if (typeof pair === 'number') return -pair;
+  return { ourEnd: pair[0], childEnd: pair[1] };
+}
+
+function withChannelFd(call: SpawnCall, childEnd: number): SpawnCall {
+  const stdio = [...((call.options.stdio ?? []) as unknown[])];
+  stdio[call.ipc as number] = childEnd;
+  return { ...call, options: { ...call.options, stdio: stdio as NonNullable<SpawnCall['options']['stdio']> } };
 }
 
 function isRefable(subprocess: Subprocess | null): subprocess is Subprocess & Refable {
