@@ -79,6 +79,10 @@ export function isSpawnCall(value: unknown): value is SpawnCall {
 export function normalizeProcessOptions(options: unknown): SpawnCall {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'of type object', options);
   const given = ownProperties(options as Record<string, unknown>);
+  // Node checks envPairs before the file when there is a channel (it adds NODE_CHANNEL_FD to them).
+  if (Array.isArray(given['stdio']) && given['stdio'].includes('ipc') && given['envPairs'] !== undefined && !Array.isArray(given['envPairs'])) {
+    throw invalidArgType('options.envPairs', 'an instance of Array', given['envPairs']);
+  }
   const file = validateString(given['file'], 'options.file');
   const argv = given['args'] === undefined ? [] : given['args'];
   if (!Array.isArray(argv)) throw invalidArgType('options.args', 'an instance of Array', argv);
