@@ -117,13 +117,12 @@ export class FdSocket {
 
   #ready(errno: number, readable: boolean, writable: boolean): void {
     if (this.#closed) return;
-    if (errno !== 0) {
-      // The poll itself failed (EBADF cannot happen while we own the fd): end as on a read error.
-      this.#end(-errno);
-      return;
-    }
-    if (readable && this.#reading) this.#read();
-    if (writable && !this.#closed) this.#flush();
+    // libuv reports a socket error (EPOLLERR: the child went away with our data unread) as
+    // UV_EBADF and stops the poll: the read and the write then tell the real errno themselves.
+    const failed = errno !== 0;
+    if ((readable || failed) && this.#reading) this.#read();
+    if ((writable || failed) && !this.#closed) this.#flush();
+    if (failed) this.#watch();
   }
 
   #read(): void {
