@@ -13,6 +13,7 @@ const SPAWN_TESTS = [
   'test/child_process-fork-eval.test.ts',
   'test/child_process-ipc-faults.test.ts',
   'test/child_process-handles.test.ts',
+  'test/child_process-libraries.test.ts',
 ];
 
 // Tests spawn real processes and count the test process's own fds and children, so each test
