@@ -1,4 +1,4 @@
-// The receiving side of fd passing (docs/protocol.md, section 7) in a worker of another language
+// The receiving side of fd passing (docs/protocol.md, section 10) in a worker of another language
 // (workers/c/fd_worker.c, workers/python/fd_worker.py): its stdin is a 'socket' slot, and sendFds()
 // gives it a file's fd with a task; it writes the task's payload there.
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /*
  * fd_worker.c - a worker that receives file descriptors with its tasks (docs/protocol.md,
- * section 7). Its stdin is a 'socket' stdio slot; for each TASK_ASSIGNMENT it writes the task's
+ * section 10). Its stdin is a 'socket' stdio slot; for each TASK_ASSIGNMENT it writes the task's
  * payload to the fd that came with it, closes the fd, and answers "wrote N bytes" (or a
  * WORKER_ERROR when no fd came). SHUTDOWN_REQUEST or the end of stdin ends it.
  */

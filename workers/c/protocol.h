@@ -260,7 +260,7 @@ static inline int ps_read_frame(int fd, ps_frame *frame, uint32_t max_frame_size
     return PS_OK;
 }
 
-/* ---- file descriptors passed with a frame (docs/protocol.md, section 7) ------------------ */
+/* ---- file descriptors passed with a frame (docs/protocol.md, section 10) ------------------ */
 
 /* The most fds a frame carries (process-spawner's sendFds() sends at most this many). */
 #define PS_MAX_PASSED_FDS 16u

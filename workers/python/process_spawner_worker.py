@@ -153,7 +153,7 @@ def _read_exactly(stream: BinaryIO, size: int) -> memoryview:
     return view[:received]
 
 
-# ---- file descriptors passed with a frame (docs/protocol.md, section 7) -----------------------
+# ---- file descriptors passed with a frame (docs/protocol.md, section 10) -----------------------
 
 #: The most fds a frame carries (process-spawner's sendFds() sends at most this many).
 MAX_PASSED_FDS = 16
