@@ -7,18 +7,24 @@ import { expectNoLeaks } from './helpers/leaks';
 
 type Spawn = (file: string, args: string[], options?: object) => ChildLike;
 
+/** As execa does: wraps stdin's _destroy and records exitCode and signalCode at each call. */
+function codesAtStdinDestroy(child: ChildLike): unknown[] {
+  const stdin = child.stdin as unknown as { _destroy(error: Error | null, callback: (error: Error | null) => void): void };
+  const destroy = stdin._destroy;
+  const seen: unknown[] = [];
+  stdin._destroy = function (this: unknown, error, callback) {
+    seen.push([child.exitCode, child.signalCode]);
+    destroy.call(this, error, callback);
+  };
+  return seen;
+}
+
 const behaviours: Behaviour[] = [
   {
     name: "exitCode is set when stdin is destroyed at the exit (execa takes a destroy with exitCode null for an abort)",
     run: async (cp) => {
       const child = (cp.spawn as unknown as Spawn)('sh', ['-c', 'exit 3'], {});
-      const stdin = child.stdin as unknown as { _destroy(error: Error | null, callback: (error: Error | null) => void): void };
-      const destroy = stdin._destroy;
-      const seenAtDestroy: unknown[] = [];
-      stdin._destroy = function (this: unknown, error, callback) {
-        seenAtDestroy.push([child.exitCode, child.signalCode]);
-        destroy.call(this, error, callback);
-      };
+      const seenAtDestroy = codesAtStdinDestroy(child);
       const closed = await new Promise((resolve) => child.on('close', (...args: unknown[]) => resolve(args)));
       return { seenAtDestroy, closed };
     },
@@ -27,13 +33,7 @@ const behaviours: Behaviour[] = [
     name: 'exitCode and signalCode at the destroy of stdin for a killed child',
     run: async (cp) => {
       const child = (cp.spawn as unknown as Spawn)('sleep', ['10'], {});
-      const stdin = child.stdin as unknown as { _destroy(error: Error | null, callback: (error: Error | null) => void): void };
-      const destroy = stdin._destroy;
-      const seenAtDestroy: unknown[] = [];
-      stdin._destroy = function (this: unknown, error, callback) {
-        seenAtDestroy.push([child.exitCode, child.signalCode]);
-        destroy.call(this, error, callback);
-      };
+      const seenAtDestroy = codesAtStdinDestroy(child);
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('close', resolve));
       return seenAtDestroy;

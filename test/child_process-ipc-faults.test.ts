@@ -20,12 +20,18 @@ async function runParent(script: string, args: string[]): Promise<unknown> {
   return JSON.parse(stdout) as unknown;
 }
 
+/** The parent script through node:child_process, then through ours (leaving nothing behind): what each printed. */
+async function bothParents(script: string, args: string[]): Promise<{ expected: unknown; actual: unknown }> {
+  const expected = await runParent(script, ['node:child_process', ...args]);
+  const actual = await expectNoLeaks(() => runParent(script, [oursBuilt, ...args]));
+  return { expected, actual };
+}
+
 describe('IPC faults, each as node:child_process has it', () => {
   it.each(['json', 'advanced'])(
     "one malformed message among good ones (%s): good, bad, good, good; Node's error for the bad one, the others delivered",
     async (serialization) => {
-      const expected = await runParent('bad-frame-parent.js', ['node:child_process', serialization]);
-      const actual = await expectNoLeaks(() => runParent('bad-frame-parent.js', [oursBuilt, serialization]));
+      const { expected, actual } = await bothParents('bad-frame-parent.js', [serialization]);
       expect(actual).toEqual(expected);
       expect(actual).toMatchObject({ messages: [{ n: 1 }, { n: 2 }, { n: 3 }], close: [0, null] });
     },
@@ -34,8 +40,7 @@ describe('IPC faults, each as node:child_process has it', () => {
   it.each(['listener', 'none'])(
     "a child that exits with 400 large sends queued: no 'error', every callback called, the parent lives ('error' listener: %s)",
     async (mode) => {
-      const expected = await runParent('queued-send-parent.js', ['node:child_process', mode]);
-      const actual = await expectNoLeaks(() => runParent('queued-send-parent.js', [oursBuilt, mode]));
+      const { expected, actual } = await bothParents('queued-send-parent.js', [mode]);
       expect(actual).toEqual(expected);
       expect(actual).toMatchObject({ errorEvents: 0, callbacks: { null: 200, error: 0 } });
     },
