@@ -77,8 +77,15 @@ interface QueuedSend {
   callback: SendCallback | undefined;
 }
 
-interface PendingHandle extends QueuedSend {
+/** A NODE_HANDLE message and the libuv handle whose fd goes with it. */
+interface CarriedHandle {
+  message: HandleMessage;
   rawHandle: RawHandle;
+}
+
+interface PendingHandle extends CarriedHandle {
+  options: SendOptions;
+  callback: SendCallback | undefined;
   retransmissions: number;
 }
 
@@ -170,31 +177,34 @@ export class IpcChannel implements SocketListOwner {
 
   #send(message: unknown, handle: unknown, options: SendOptions, callback: SendCallback | undefined): boolean {
     validateMessage(message);
-    let handleMessage: HandleMessage | null = null;
-    let rawHandle: RawHandle | undefined;
     if (handle) {
-      handleMessage = { cmd: 'NODE_HANDLE', type: handleTypeOf(handle), msg: message };
+      const handleMessage: HandleMessage = { cmd: 'NODE_HANDLE', type: handleTypeOf(handle), msg: message };
       if (this.#handleQueue !== null) return this.#enqueue({ message, handle, options, callback });
-      rawHandle = handleToSend(this, handleMessage, handle, options);
+      const rawHandle = handleToSend(this, handleMessage, handle, options);
       // A socket already sent, or closed: the message goes alone, as in Node.
-      message = rawHandle === undefined ? message : handleMessage;
+      if (rawHandle !== undefined) return this.#write(handleMessage, { message: handleMessage, rawHandle }, options, callback);
     } else if (this.#handleQueue !== null && !isAck(message)) {
       return this.#enqueue({ message, handle: null, options, callback });
     }
+    return this.#write(message, null, options, callback);
+  }
+
+  // Writes one message, with a copy of the handle's fd when it carries one; from then on, until
+  // the ACK, later sends wait in the handle queue.
+  #write(message: unknown, carried: CarriedHandle | null, options: SendOptions, callback: SendCallback | undefined): boolean {
     const bytes = this.#codec.encode(message);
-    const fds = rawHandle === undefined ? [] : [native.duplicateFd(rawHandle.fd)];
+    const fds = carried === null ? [] : [native.duplicateFd(carried.rawHandle.fd)];
     const result = fds.some((fd) => fd < 0) ? (fds[0] as number) : this.#socket.write(bytes, fds, () => this.#written(callback));
+    const closesAfter = carried !== null && closesAfterSend(carried.message, options);
     if (result >= 0) {
-      if (rawHandle !== undefined && handleMessage !== null) {
+      if (carried !== null) {
         this.#handleQueue ??= [];
-        if (closesAfterSend(handleMessage, options)) {
-          this.#pendingHandle = { message: handleMessage.msg, handle, options, callback, rawHandle, retransmissions: 0 };
-        }
+        if (closesAfter) this.#pendingHandle = { ...carried, options, callback, retransmissions: 0 };
       }
       if (result === QUEUED) this.control.refCounted();
       else if (callback !== undefined) process.nextTick(callback, null);
     } else {
-      if (rawHandle !== undefined && handleMessage !== null && closesAfterSend(handleMessage, options)) rawHandle.close();
+      if (closesAfter) carried.rawHandle.close();
       if (!options.swallowErrors) this.#failed(errnoException(-result, 'write'), callback);
     }
     return this.#socket.writeQueueSize < SEND_QUEUE_LIMIT;
@@ -247,10 +257,11 @@ export class IpcChannel implements SocketListOwner {
     }
     const queue = this.#handleQueue ?? [];
     this.#handleQueue = null;
+    // A NACK: the same message with the same handle (the socket gave its handle up at the first send).
     const resend = this.#pendingHandle;
     if (resend !== null) {
       this.#pendingHandle = null;
-      this.#send(resend.message, resend.handle, resend.options, resend.callback);
+      this.#write(resend.message, resend, resend.options, resend.callback);
     }
     for (const send of queue) this.#send(send.message, send.handle, send.options, send.callback);
     if (!this.child.connected && this.#attached && this.#handleQueue === null) this.#detach();
