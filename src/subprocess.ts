@@ -8,7 +8,7 @@ import { reaper } from './reaper';
 import { SpawnError } from './errors';
 import { signalName, toSignalNumber, type SignalInput } from './signals';
 import type { GroupOfChild } from './process-settings';
-import { drainIfUnconsumed, duplexFromFd, joinStreams, markAsOurChildsStream, readableFromFd, writableFromFd } from './streams';
+import { drainUnconsumed, duplexFromFd, joinStreams, markAsOurChildsStream, readableFromFd, writableFromFd } from './streams';
 
 export type { Rusage } from './native';
 
@@ -250,7 +250,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     this.emit('exit', this.exitCode, this.signalCode);
     this.releaseStdin();
     this.releaseUntakenFds();
-    for (const stream of this.streams.slice(1)) drainIfUnconsumed(stream);
+    drainUnconsumed(this.streams.slice(1));
     this.maybeEmitClose();
   }
 

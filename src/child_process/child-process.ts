@@ -184,7 +184,7 @@ export class ChildProcess extends EventEmitter {
     this.#exited();
   }
 
-  // The streams nobody consumed are drained by our Subprocess (drainIfUnconsumed, which skips a
+  // The streams nobody consumed are drained by our Subprocess (drainUnconsumed, which skips a
   // stream given to another child, as Node's flushStdio does), so that their 'close' (and so
   // ours) comes.
   #exited(): void {
