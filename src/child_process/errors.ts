@@ -91,7 +91,7 @@ export function ipcDisconnected(): Error {
 }
 
 /** Node's answer to send(message, handle) with a handle that is no socket, server or raw handle. */
-export function ipcHandleNotSupported(): Error {
+export function invalidHandleType(): Error {
   return nodeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
 }
 

@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { native } from '../native';
-import { ipcHandleNotSupported } from './errors';
+import { invalidHandleType } from './errors';
 import { getSocketList, type SocketListOwner } from './socket-list';
 
 export type HandleType = 'net.Native' | 'net.Server' | 'net.Socket' | 'dgram.Native' | 'dgram.Socket';
@@ -41,7 +41,7 @@ export function handleTypeOf(handle: unknown): HandleType {
   const name = (handle as { constructor?: { name?: string } } | null)?.constructor?.name;
   if (name === 'TCP' || name === 'Pipe') return 'net.Native';
   if (name === 'UDP') return 'dgram.Native';
-  throw ipcHandleNotSupported();
+  throw invalidHandleType();
 }
 
 /**
@@ -160,7 +160,7 @@ function objectForFd(owner: SocketListOwner, message: HandleMessage, fd: number,
     case 'dgram.Native':
       return rawHandle(fd);
     default:
-      throw ipcHandleNotSupported();
+      throw invalidHandleType();
   }
 }
 
@@ -188,8 +188,8 @@ function rawHandle(fd: number): RawHandle {
         : kind === 'udp4' || kind === 'udp6'
           ? new bindings.udp.UDP()
           : null;
-  if (handle === null) throw ipcHandleNotSupported();
+  if (handle === null) throw invalidHandleType();
   const error = handle.open(fd);
-  if (error !== 0) throw ipcHandleNotSupported();
+  if (error !== 0) throw invalidHandleType();
   return handle;
 }
