@@ -15,7 +15,9 @@
         "native/exits/exit_watcher.cc",
         "native/exits/orphans.cc",
         "native/exits/reap.cc",
-        "native/exits/sigchld.cc"
+        "native/exits/sigchld.cc",
+        "native/ipc/fd_passing.cc",
+        "native/ipc/fd_watch.cc"
       ],
       "include_dirs": ["native"],
       "dependencies": [

@@ -9,6 +9,11 @@ const SPAWN_TESTS = [
   'test/process-settings.test.ts',
   'test/cli.test.ts',
   'test/child_process-node.test.ts',
+  'test/child_process-exit-order.test.ts',
+  'test/child_process-fork-eval.test.ts',
+  'test/child_process-ipc-faults.test.ts',
+  'test/child_process-handles.test.ts',
+  'test/child_process-libraries.test.ts',
 ];
 
 // Tests spawn real processes and count the test process's own fds and children, so each test

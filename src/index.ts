@@ -7,6 +7,7 @@ export type { ProcessSettings, RlimitName, RlimitValue } from './process-setting
 export { runSync, type RunSyncOptions, type RunSyncResult } from './run-sync';
 export { run, type RunEncoding, type RunInput, type RunOptions, type RunOutput, type RunResult } from './run';
 export { lines, type LinesOptions } from './lines';
+export { sendFds, MAX_PASSED_FDS } from './fd-passing';
 export { ProcessSpawnerError, SpawnError, RunError, type ChildStep, type RunErrorCode } from './errors';
 export type { SignalInput } from './signals';
 export * from './protocol';

@@ -145,6 +145,8 @@ export interface NativeAddon {
   takeFd(key: number, slot: number): number;
   /** The stream made from takeFd(key, slot) owns the fd now. */
   streamHolds(key: number, slot: number): void;
+  /** close(fd) of an fd of ours that no stream took over: 0 or an errno value. */
+  closeFd(fd: number): number;
   /** Closes our end of a slot's pipe that nobody took: 0, or EBADF if there is none. */
   closeUntakenFd(key: number, slot: number): number;
   /** Whether the event loop stays alive while this thread's children run. */
@@ -176,6 +178,19 @@ export interface NativeAddon {
   foregroundProcessGroup(fd: number): number;
   /** tcsetpgrp(fd, pgid) with SIGTTOU blocked for the call: 0 or an errno value. */
   setForegroundProcessGroup(fd: number, pgid: number): number;
+  // Handle passing (issue 19): native/ipc/fd_passing.h and fd_watch.h.
+  /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): [ours, non-blocking; the child's], or -errno. */
+  channelSocketpair(): [number, number] | number;
+  /** sendmsg with `fds` as SCM_RIGHTS on the first byte: the bytes the kernel took, or -errno. */
+  sendWithFds(fd: number, bytes: Uint8Array, fds: readonly number[]): number;
+  /** recvmsg(MSG_CMSG_CLOEXEC): bytes read (0 at EOF, -errno), and the fds that came with them, now ours. */
+  receiveWithFds(fd: number, buffer: Uint8Array): NativeReceived;
+  /** fcntl(F_DUPFD_CLOEXEC): a copy we own, or -errno. */
+  duplicateFd(fd: number): number;
+  /** What kind of socket an fd is. */
+  socketKind(fd: number): 'tcp' | 'udp4' | 'udp6' | 'unix' | 'other';
+  /** Readiness of an fd in this thread's event loop (a uv_poll handle). */
+  readonly FdWatcher: new (fd: number, onReady: (errno: number, readable: boolean, writable: boolean) => void) => NativeFdWatcher;
   /** RLIMIT_* numbers by short name: { nofile: 7, ... }. */
   readonly rlimitResources: Readonly<Record<string, number>>;
   /** The child path's step names indexed by their code (native/child/child_steps.h). */
@@ -184,6 +199,23 @@ export interface NativeAddon {
   readonly stdioCodes: Readonly<Record<string, number>>;
   /** The fields the addon reads from a spawn request, from native/js/spawn_request.h. */
   readonly spawnRequestFields: readonly string[];
+}
+
+export interface NativeReceived {
+  bytes: number;
+  fds: number[];
+  /** MSG_CTRUNC: more fds were sent than fit; the kernel closed the rest. */
+  truncated: boolean;
+}
+
+export interface NativeFdWatcher {
+  /** Watches for what is asked (neither: stops); 0 or a negative libuv error. */
+  start(readable: boolean, writable: boolean): number;
+  stop(): void;
+  ref(): void;
+  unref(): void;
+  /** Closes the watcher; the fd stays open. */
+  close(): void;
 }
 
 /** The addon could not be loaded: the message says what is missing, why, and how to fix it. */

@@ -22,11 +22,92 @@ export function joinStreams(writable: Writable, readable: Readable): Duplex {
 }
 
 /**
- * Like child_process on exit: a readable stdio stream that nobody consumes is resumed, so its
- * data is drained and its 'close' (and so the child's 'close') still comes.
+ * Like child_process on exit: a readable stdio stream of the child that nobody consumes is
+ * resumed, so its data is drained and its 'close' (and so the child's 'close') still comes. Unlike
+ * Node (which resumes it a tick after the exit), not before every readable stream of the child has
+ * read its EOF (or filled its buffer), and then one turn of the event loop later: code that reads
+ * the child's streams one after another (`for await` over stderr, then stdout) has started on the
+ * second by then, so nothing a user can still read is thrown away. A stream whose buffer is full
+ * is drained at once, as in Node, so that a grandchild still writing there (`sh -c 'server &'`) is
+ * never blocked for long.
  */
-export function drainIfUnconsumed(stream: Readable | null): void {
-  if (stream !== null && stream.readableFlowing === null && !isUsedAsStdio(stream)) stream.resume();
+export function drainUnconsumed(streams: readonly (Readable | null)[]): void {
+  const group = streams.filter((stream): stream is Readable => stream !== null);
+  const pending = group.filter(isUnconsumed);
+  if (pending.length === 0) return;
+  const allSettled = (): boolean => group.every(isSettled);
+  let scheduled = false;
+  const check = (): void => {
+    for (const stream of pending.splice(0)) {
+      if (!isUnconsumed(stream)) continue;
+      if (isFull(stream) || allSettled()) drainSoon(stream);
+      else pending.push(stream);
+    }
+    if (pending.length === 0) stopWatching();
+  };
+  const onPush = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    // After the push has updated the stream's state.
+    queueMicrotask(() => {
+      scheduled = false;
+      check();
+    });
+  };
+  const stopWatching = watchPushes(group, onPush);
+  check();
+}
+
+function drainSoon(stream: Readable): void {
+  setImmediate(() => {
+    if (isUnconsumed(stream)) stream.resume();
+  });
+}
+
+function isUnconsumed(stream: Readable): boolean {
+  return stream.readable && stream.readableFlowing === null && !isUsedAsStdio(stream);
+}
+
+interface ReadableInternals {
+  _readableState?: { ended?: boolean };
+}
+
+// Holds all the child will write there: its EOF has been read (or it is over).
+function isSettled(stream: Readable): boolean {
+  return (stream as ReadableInternals)._readableState?.ended === true || stream.destroyed || !stream.readable || isFull(stream);
+}
+
+function isFull(stream: Readable): boolean {
+  return stream.readableLength >= stream.readableHighWaterMark;
+}
+
+// Calls onPush after each push() of any of the streams (a chunk read, or the EOF), until the
+// returned function is called or the stream closes; the streams read on by themselves until
+// their buffers are full.
+function watchPushes(streams: readonly Readable[], onPush: () => void): () => void {
+  const restores = streams.map((stream) => {
+    const push = stream.push;
+    const ownPush = Object.hasOwn(stream, 'push');
+    stream.push = function pushAndTell(this: Readable, ...args: Parameters<Readable['push']>): boolean {
+      const result = push.apply(this, args);
+      onPush();
+      return result;
+    };
+    const restore = (): void => {
+      if (ownPush) stream.push = push;
+      else delete (stream as Partial<Readable>).push;
+      stream.off('close', onClose);
+    };
+    const onClose = (): void => {
+      restore();
+      onPush();
+    };
+    stream.once('close', onClose);
+    return restore;
+  });
+  return () => {
+    for (const restore of restores.splice(0)) restore();
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { reaper } from './reaper';
 import { SpawnError } from './errors';
 import { signalName, toSignalNumber, type SignalInput } from './signals';
 import type { GroupOfChild } from './process-settings';
-import { drainIfUnconsumed, duplexFromFd, joinStreams, markAsOurChildsStream, readableFromFd, writableFromFd } from './streams';
+import { drainUnconsumed, duplexFromFd, joinStreams, markAsOurChildsStream, readableFromFd, writableFromFd } from './streams';
 
 export type { Rusage } from './native';
 
@@ -257,10 +257,13 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (this.group.kind !== 'parent') this.signalGroup(0);
     this.resolveExited(info);
     if (info.reapError !== undefined) this.emitErrorIfHeard(info.reapError);
+    // 'exit' before stdin is released: whoever wraps this child (the drop-in's ChildProcess) sets
+    // its own exitCode there first, so that stdin's destroy is never taken for an abort (Node's
+    // order: exitCode, then stdin destroyed).
+    this.emit('exit', this.exitCode, this.signalCode);
     this.releaseStdin();
     this.releaseUntakenFds();
-    this.emit('exit', this.exitCode, this.signalCode);
-    for (const stream of this.streams.slice(1)) drainIfUnconsumed(stream);
+    drainUnconsumed(this.streams.slice(1));
     this.maybeEmitClose();
   }
 

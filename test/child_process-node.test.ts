@@ -306,12 +306,16 @@ describe('4. options are own properties only: a polluted Object.prototype change
 
   it.each(['node', 'drop-in', 'ours'])('%s: the children see the same with and without the pollution', async (api) => {
     const [clean, polluted] = await Promise.all([report(api, 'clean'), report(api, 'polluted')]);
+    // Node 20's spawnSync reads `input` through the prototype chain (its stdin gets the polluted
+    // input); the drop-in's does not.
+    if (api === 'node') for (const name of ['spawnSync', 'spawnSyncWithoutOptions']) delete (polluted as { sync: Record<string, unknown> }).sync[name];
+    if (api === 'node') for (const name of ['spawnSync', 'spawnSyncWithoutOptions']) delete (clean as { sync: Record<string, unknown> }).sync[name];
     expect(polluted).toEqual(clean);
     expect(JSON.stringify(clean)).toContain(root);
   });
 
-  it('the drop-in reports what Node reports, polluted', async () => {
-    expect(await report('drop-in', 'polluted')).toEqual(await report('node', 'polluted'));
+  it('the drop-in reports what Node reports, clean (and, from the test above, the same polluted)', async () => {
+    expect(await report('drop-in', 'clean')).toEqual(await report('node', 'clean'));
   });
 });
 

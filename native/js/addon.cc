@@ -17,6 +17,8 @@
 #include "exits/orphans.h"
 #include "exits/reap.h"
 #include "exits/sigchld.h"
+#include "ipc/fd_passing.h"
+#include "ipc/fd_watch.h"
 #include "js/convert.h"
 #include "js/quiet_napi.h"
 #include "js/sync_convert.h"
@@ -99,6 +101,7 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("spawnSync", &ProcessSpawnerAddon::SpawnSync),
         InstanceMethod("takeFd", &ProcessSpawnerAddon::TakeFd),
         InstanceMethod("streamHolds", &ProcessSpawnerAddon::StreamHolds),
+        InstanceMethod("closeFd", &ProcessSpawnerAddon::CloseFd),
         InstanceMethod("closeUntakenFd", &ProcessSpawnerAddon::CloseUntakenFd),
         InstanceMethod("holdLoop", &ProcessSpawnerAddon::HoldLoop),
         InstanceMethod("kill", &ProcessSpawnerAddon::Kill),
@@ -110,6 +113,13 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
         InstanceMethod("setChildSubreaper", &ProcessSpawnerAddon::SetChildSubreaper),
         InstanceMethod("foregroundProcessGroup", &ProcessSpawnerAddon::ForegroundProcessGroup),
         InstanceMethod("setForegroundProcessGroup", &ProcessSpawnerAddon::SetForegroundProcessGroup),
+        // Handle passing: the drop-in's IPC channel (src/child_process/fd-socket.ts).
+        InstanceMethod("channelSocketpair", &ProcessSpawnerAddon::ChannelSocketpair),
+        InstanceMethod("sendWithFds", &ProcessSpawnerAddon::SendWithFds),
+        InstanceMethod("receiveWithFds", &ProcessSpawnerAddon::ReceiveWithFds),
+        InstanceMethod("duplicateFd", &ProcessSpawnerAddon::DuplicateFd),
+        InstanceMethod("socketKind", &ProcessSpawnerAddon::SocketKind),
+        InstanceValue("FdWatcher", FdWatcher::Define(env)),
         InstanceValue("rlimitResources", rlimit_resources(env)),
         InstanceValue("childStepNames", child_step_names(env)),
         InstanceValue("stdioCodes", stdio_codes(env)),
@@ -241,6 +251,17 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     return Napi::Number::New(info.Env(), 0);
   }
 
+  // closeFd(fd) -> 0 or an errno value: an fd JavaScript owns that no stream took over (a
+  // received SCM_RIGHTS fd, say; Node's fs.closeSync warns about fds it did not open).
+  Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "closeFd expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    UniqueFd fd(info[0].As<Napi::Number>().Int32Value());
+    return Napi::Number::New(info.Env(), fd.valid() ? 0 : EBADF);
+  }
+
   // holdLoop(held): whether the event loop stays alive while this thread's children run.
   Napi::Value HoldLoop(const Napi::CallbackInfo& info) {
     if (state_->watcher != nullptr && info.Length() > 0 && info[0].IsBoolean()) {
@@ -341,6 +362,74 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
     }
     if (pgid <= 1) return Napi::Number::New(info.Env(), EINVAL);
     return Napi::Number::New(info.Env(), set_foreground_process_group(fd, pgid));
+  }
+
+  // Handle passing: thin wrappers over ipc/fd_passing.h.
+
+  // channelSocketpair() -> [ours (non-blocking), the child's] or -errno.
+  Napi::Value ChannelSocketpair(const Napi::CallbackInfo& info) {
+    int fds[2];
+    if (int error = make_channel_socketpair(fds)) return Napi::Number::New(info.Env(), -error);
+    Napi::Array pair = Napi::Array::New(info.Env(), 2);
+    put(pair, 0u, fds[0]);
+    put(pair, 1u, fds[1]);
+    return pair;
+  }
+
+  // sendWithFds(fd, bytes: Uint8Array, fds: number[]) -> bytes sent, or -errno.
+  Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsArray()) {
+      Napi::TypeError::New(env, "sendWithFds expects (fd, Uint8Array, fds)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    Napi::Array list = info[2].As<Napi::Array>();
+    std::vector<int> fds;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value fd = get_element(list, i);
+      if (!fd.IsNumber()) return env.Undefined();  // a terminating thread: nothing is sent
+      fds.push_back(fd.As<Napi::Number>().Int32Value());
+    }
+    ssize_t sent = send_with_fds(info[0].As<Napi::Number>().Int32Value(), bytes.Data(), bytes.ByteLength(),
+                                 fds.data(), fds.size());
+    return Napi::Number::New(env, static_cast<double>(sent));
+  }
+
+  // receiveWithFds(fd, buffer: Uint8Array) -> { bytes (0 at EOF, -errno), fds, truncated }.
+  Napi::Value ReceiveWithFds(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray()) {
+      Napi::TypeError::New(env, "receiveWithFds expects (fd, Uint8Array)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
+    Received received = receive_with_fds(info[0].As<Napi::Number>().Int32Value(), buffer.Data(), buffer.ByteLength());
+    Napi::Object result = Napi::Object::New(env);
+    put(result, "bytes", static_cast<double>(received.bytes));
+    Napi::Array fds = Napi::Array::New(env, received.fds.size());
+    for (size_t i = 0; i < received.fds.size(); i++) put(fds, static_cast<uint32_t>(i), received.fds[i]);
+    put(result, "fds", fds);
+    put(result, "truncated", received.truncated);
+    return result;
+  }
+
+  // duplicateFd(fd) -> a close-on-exec copy, or -errno.
+  Napi::Value DuplicateFd(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "duplicateFd expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::Number::New(info.Env(), duplicate_fd(info[0].As<Napi::Number>().Int32Value()));
+  }
+
+  // socketKind(fd) -> 'tcp' | 'udp4' | 'udp6' | 'unix' | 'other'.
+  Napi::Value SocketKind(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      Napi::TypeError::New(info.Env(), "socketKind expects an fd").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::String::New(info.Env(), socket_kind(info[0].As<Napi::Number>().Int32Value()));
   }
 
   // Reads the first two arguments as int32s; throws a TypeError and returns false otherwise.

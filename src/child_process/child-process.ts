@@ -3,14 +3,15 @@
 // and every pipe it could write to (stdio 1 and up) has closed. For a spawn that failed, a tick
 // after spawn() returned: 'error', then 'close' with the negative errno as the code, and no 'exit'.
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { SpawnError } from '../errors';
-import { isUsedAsStdio, stopReadingForChild } from '../streams';
+import { stopReadingForChild } from '../streams';
 import type { Subprocess } from '../subprocess';
 import { errnoException, type ErrnoError } from './errors';
-import { IpcChannel, type Channel, type SendCallback } from './ipc';
-import { launch } from './launch';
+import { IpcChannel, type Control, type SendCallback } from './ipc';
+import { native } from '../native';
+import { callFailure, launch } from './launch';
 import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
 
 export type StdioStream = Readable | Writable | null;
@@ -34,8 +35,8 @@ export class ChildProcess extends EventEmitter {
   killed = false;
   /** True while an IPC channel ('ipc' in stdio, or fork()) is open. */
   connected = false;
-  /** The IPC channel's ref()/unref(); undefined without one. */
-  channel: Channel | undefined = undefined;
+  /** The IPC channel's ref()/unref(); undefined without one, null once disconnected (as Node). */
+  channel: Control | null | undefined = undefined;
   /** null until spawn(options) runs, as in Node. */
   spawnfile: string;
   spawnargs!: string[];
@@ -66,13 +67,24 @@ export class ChildProcess extends EventEmitter {
     const call = isSpawnCall(options) ? options : normalizeProcessOptions(options);
     this.spawnfile = call.file;
     this.spawnargs = call.spawnargs;
-    const outcome = launch(call);
+    const channel = call.ipc === undefined ? null : openChannelSocketpair();
+    if (typeof channel === 'number') {
+      this.#fail(callFailure('spawn', channel, call), call.pipes);
+      return;
+    }
+    let outcome: ReturnType<typeof launch>;
+    try {
+      outcome = launch(channel === null ? call : withChannelFd(call, channel.childEnd));
+    } finally {
+      if (channel !== null) native.closeFd(channel.childEnd);
+    }
     if ('failure' in outcome) {
+      if (channel !== null) native.closeFd(channel.ourEnd);
       this.#fail(outcome.failure, call.pipes);
       return;
     }
     for (const stream of call.sharedStreams) stopReadingForChild(stream);
-    this.#adopt(outcome.subprocess, call);
+    this.#adopt(outcome.subprocess, call, channel?.ourEnd);
   }
 
   /**
@@ -100,14 +112,15 @@ export class ChildProcess extends EventEmitter {
     if (!this.killed) this.kill();
   }
 
-  #adopt(subprocess: Subprocess, call: SpawnCall): void {
+  #adopt(subprocess: Subprocess, call: SpawnCall, channelFd: number | undefined): void {
     this.#subprocess = subprocess;
     this.pid = subprocess.pid;
     const streams: StdioStream[] = [...subprocess.stdio];
-    if (call.ipc !== undefined) {
-      this.#openChannel(streams[call.ipc] as net.Socket, call);
-      streams[call.ipc] = null;
-    }
+    // Node's stdin is a socket that is never read: a socketpair's end made write-only.
+    if (streams[0] instanceof net.Socket && (call.options.stdio as unknown[] | undefined)?.[0] === 'socket' && call.ipc !== 0) writeOnly(streams[0]);
+    if (channelFd !== undefined) this.#openChannel(channelFd, call);
+    // One entry per slot asked for, trailing ignored ones included, as in Node.
+    while (streams.length < call.stdioCount) streams.push(null);
     this.#setStdio(streams);
     subprocess.on('spawn', () => this.emit('spawn'));
     subprocess.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(code, signal));
@@ -124,20 +137,23 @@ export class ChildProcess extends EventEmitter {
       this.exitCode = error.errno;
       this.stdin?.destroy();
       this.emit('error', error);
-      this.#afterExit();
+      // Node resumes them a tick later; these hold no data.
+      process.nextTick(() => {
+        for (const stream of this.stdio ?? []) if (stream instanceof Readable) stream.resume();
+      });
+      this.#maybeClose();
     });
   }
 
   // As Node: the slot of the channel is null in stdio, and 'close' waits for the disconnect.
-  #openChannel(socket: net.Socket, call: SpawnCall): void {
-    const channel = new IpcChannel(this, socket, call.serialization);
+  #openChannel(fd: number, call: SpawnCall): void {
+    const channel = new IpcChannel(this, fd, call.serialization);
     this.#channel = channel;
-    this.channel = channel.control;
     this.send = (message, handleOrCallback, optionsOrCallback, callback) =>
       channel.send(message, handleOrCallback, optionsOrCallback, callback);
     this.disconnect = () => channel.disconnect();
     this.#closesNeeded++;
-    this.once('disconnect', () => this.#maybeClose());
+    channel.whenClosed(() => this.#maybeClose());
   }
 
   #setStdio(streams: readonly StdioStream[]): void {
@@ -152,35 +168,27 @@ export class ChildProcess extends EventEmitter {
     });
   }
 
-  // The child's end of the channel closes before its exit is reported, so Node sees the EOF first:
-  // 'disconnect' comes before 'exit'.
+  // Node's order: exitCode (or signalCode) is set, then stdin destroyed (what was still queued
+  // for it is dropped: nobody will read it), then 'exit'. Both are set at the reap, before our
+  // Subprocess releases stdin, so a wrapper of stdin's destroy (execa's) sees the child ended.
+  // The child's end of the channel closes before its exit is reported, so Node sees the EOF
+  // first: with a channel still open, 'exit' waits for its 'disconnect'.
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#channel?.isOpen) {
-      this.#channel.afterClose(() => this.#exited(code, signal));
-      return;
-    }
-    this.#exited(code, signal);
-  }
-
-  #exited(code: number | null, signal: NodeJS.Signals | null): void {
     if (signal !== null) this.signalCode = signal;
     else this.exitCode = code;
-    // As Node: whatever was still queued for stdin is dropped; nobody will read it.
     this.stdin?.destroy();
-    this.emit('exit', this.exitCode, this.signalCode);
-    this.#afterExit();
+    if (this.#channel?.isOpen) {
+      this.#channel.afterClose(() => this.#exited());
+      return;
+    }
+    this.#exited();
   }
 
-  // Node resumes the streams nobody consumed a tick later, so that their 'close' (and so ours)
-  // comes; the tick is the caller's last chance to start reading. A stream given to another child
-  // as a stdio slot is skipped, as Node's flushStdio skips it: resuming it would make us read the
-  // data that child is waiting for (`a | b | c` with b exited before c read: c saw nothing).
-  #afterExit(): void {
-    process.nextTick(() => {
-      for (const stream of this.stdio ?? []) {
-        if (stream instanceof Readable && stream.readable && !isUsedAsStdio(stream)) stream.resume();
-      }
-    });
+  // The streams nobody consumed are drained by our Subprocess (drainUnconsumed, which skips a
+  // stream given to another child, as Node's flushStdio does), so that their 'close' (and so
+  // ours) comes.
+  #exited(): void {
+    this.emit('exit', this.exitCode, this.signalCode);
     this.#maybeClose();
   }
 
@@ -197,6 +205,21 @@ export class ChildProcess extends EventEmitter {
       this.emit('error', error);
     }
   }
+}
+
+// The channel is a socketpair made here, as libuv makes it: the child's end goes to the child as
+// its NODE_CHANNEL_FD slot, ours is read and written through the addon (SCM_RIGHTS). -errno when
+// it cannot be made (EMFILE), which is reported as the spawn's failure.
+function openChannelSocketpair(): { ourEnd: number; childEnd: number } | number {
+  const pair = native.channelSocketpair();
+  if (typeof pair === 'number') return -pair;
+  return { ourEnd: pair[0], childEnd: pair[1] };
+}
+
+function withChannelFd(call: SpawnCall, childEnd: number): SpawnCall {
+  const stdio = [...((call.options.stdio ?? []) as unknown[])];
+  stdio[call.ipc as number] = childEnd;
+  return { ...call, options: { ...call.options, stdio: stdio as NonNullable<SpawnCall['options']['stdio']> } };
 }
 
 function isRefable(subprocess: Subprocess | null): subprocess is Subprocess & Refable {
@@ -218,4 +241,15 @@ function discardingWritable(): Writable {
       callback();
     },
   });
+}
+
+// As Node's createSocket(handle, readable = false): never read, its readable side born ended.
+function writeOnly(socket: net.Socket): void {
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
+  if (handle) {
+    handle.reading = false;
+    handle.readStop?.();
+  }
+  const state = (socket as unknown as { _readableState: { readable: boolean; ended: boolean; endEmitted: boolean; reading: boolean } })._readableState;
+  Object.assign(state, { readable: false, ended: true, endEmitted: true, reading: false });
 }

@@ -90,13 +90,14 @@ export function ipcDisconnected(): Error {
   return nodeError(Error, 'ERR_IPC_DISCONNECTED', 'IPC channel is already disconnected');
 }
 
-/** Passing sockets and servers needs SCM_RIGHTS on Node's own channel: out of our scope. */
-export function ipcHandleNotSupported(handle: unknown): Error {
-  return nodeError(
-    TypeError,
-    'ERR_IPC_HANDLE_NOT_SUPPORTED',
-    `process-spawner/child_process cannot send handles over IPC (got ${received(handle)}); send the message alone`,
-  );
+/** Node's answer to send(message, handle) with a handle that is no socket, server or raw handle. */
+export function invalidHandleType(): Error {
+  return nodeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
+}
+
+/** A getConnections() or close() across the channel whose child went away first. */
+export function childClosedBeforeReply(): Error {
+  return nodeError(Error, 'ERR_CHILD_CLOSED_BEFORE_REPLY', 'Child closed before reply received');
 }
 
 export function missingArgs(name: string): Error {

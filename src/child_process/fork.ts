@@ -30,10 +30,23 @@ export function fork(modulePath: string | URL, argsOrOptions?: unknown, maybeOpt
   const settings = ownProperties({ ...(options as ForkOptions | null | undefined), shell: false }) as ForkOptions;
   const execPath = settings.execPath || process.execPath;
   validateNoNul(execPath, 'options.execPath');
-  const execArgv = settings.execArgv || process.execArgv;
+  const execArgv = withoutEvalScript(settings.execArgv || process.execArgv);
   execArgv.forEach((arg, index) => validateNoNul(arg, `options.execArgv[${index}]`));
   settings.stdio = forkStdio(settings.stdio, settings.silent === true);
   return spawn(execPath, [...execArgv, module, ...(args as string[])], settings);
+}
+
+/**
+ * As Node: a `node -e <code>` (or --eval, -p, --print) process passes its own execArgv on without
+ * that pair, "to avoid fork bombing ourselves": the child runs the module, not the script again.
+ * An execArgv given explicitly is passed as given (unless it is process.execArgv itself).
+ */
+function withoutEvalScript(execArgv: readonly string[]): readonly string[] {
+  const script = (process as { _eval?: string | null })._eval;
+  if (execArgv !== process.execArgv || script == null) return execArgv;
+  const index = execArgv.lastIndexOf(script);
+  if (index <= 0) return execArgv;
+  return [...execArgv.slice(0, index - 1), ...execArgv.slice(index + 1)];
 }
 
 function validateModulePath(modulePath: unknown): string {

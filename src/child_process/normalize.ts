@@ -28,6 +28,8 @@ export interface SpawnCall {
   pipes: boolean[];
   /** The slot of the IPC channel, if there is one. */
   ipc: number | undefined;
+  /** How many slots were asked for (at least 3): the length of `child.stdio`. */
+  stdioCount: number;
   serialization: Serialization;
   /** Streams whose fd the child gets: we stop reading them once it is spawned. */
   sharedStreams: object[];
@@ -77,6 +79,10 @@ export function isSpawnCall(value: unknown): value is SpawnCall {
 export function normalizeProcessOptions(options: unknown): SpawnCall {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'of type object', options);
   const given = ownProperties(options as Record<string, unknown>);
+  // Node checks envPairs before the file when there is a channel (it adds NODE_CHANNEL_FD to them).
+  if (Array.isArray(given['stdio']) && given['stdio'].includes('ipc') && given['envPairs'] !== undefined && !Array.isArray(given['envPairs'])) {
+    throw invalidArgType('options.envPairs', 'an instance of Array', given['envPairs']);
+  }
   const file = validateString(given['file'], 'options.file');
   const argv = given['args'] === undefined ? [] : given['args'];
   if (!Array.isArray(argv)) throw invalidArgType('options.args', 'an instance of Array', argv);
@@ -120,6 +126,8 @@ interface ValidOptions {
 
 interface ValidStdio {
   slots: ResolvedStdioSlot[];
+  /** Slots asked for, at least 3, trailing ignored ones included. */
+  count: number;
   ipc: number | undefined;
   sharedStreams: object[];
 }
@@ -158,8 +166,10 @@ function validateOptions(options: NodeSpawnOptions, mode: SpawnMode = 'async'): 
 function interpret(file: string, args: string[], options: ValidOptions): SpawnCall {
   // As Node: with a shell, the file and its arguments are joined with spaces, unquoted.
   const [shellFile, shellArgs] = options.shell === undefined ? [file, args] : [options.shell, ['-c', [file, ...args].join(' ')]];
-  const { slots, ipc, sharedStreams } = options.stdio;
-  const forwarded: SpawnOptions = { stdio: slots };
+  const { slots, ipc, sharedStreams, count } = options.stdio;
+  // libuv's 'pipe' is a socketpair; the child sees a socket, as under Node (EPIPE, not SIGPIPE,
+  // when its reader is gone with data unread). Above fd 2 our 'pipe' is one already.
+  const forwarded: SpawnOptions = { stdio: slots.map((slot, index) => (slot === 'pipe' && index < 3 ? 'socket' : slot)) };
   if (options.cwd !== undefined) forwarded.cwd = options.cwd;
   if (ipc !== undefined) forwarded.env = withChannel(options.env, ipc, options.serialization);
   else if (options.env !== undefined) forwarded.env = options.env;
@@ -175,6 +185,7 @@ function interpret(file: string, args: string[], options: ValidOptions): SpawnCa
     options: forwarded,
     pipes: slots.map((slot, index) => slot === 'pipe' && index !== ipc),
     ipc,
+    stdioCount: count,
     serialization: options.serialization,
     sharedStreams,
     timeout: options.timeout,
@@ -204,9 +215,9 @@ function validateSerialization(serialization: unknown): Serialization {
  */
 function validateStdio(stdio: unknown, mode: SpawnMode = 'async'): ValidStdio {
   const sharedStreams: object[] = [];
-  if (stdio === undefined || stdio === null) return { slots: ['pipe', 'pipe', 'pipe'], ipc: undefined, sharedStreams };
+  if (stdio === undefined || stdio === null) return { slots: ['pipe', 'pipe', 'pipe'], count: 3, ipc: undefined, sharedStreams };
   if (typeof stdio === 'string') {
-    const all = (slot: ResolvedStdioSlot): ValidStdio => ({ slots: [slot, slot, slot], ipc: undefined, sharedStreams });
+    const all = (slot: ResolvedStdioSlot): ValidStdio => ({ slots: [slot, slot, slot], count: 3, ipc: undefined, sharedStreams });
     if (stdio === 'pipe' || stdio === 'overlapped') return all('pipe');
     if (stdio === 'ignore') return all('ignore');
     if (stdio === 'inherit') return all('inherit');
@@ -230,9 +241,10 @@ function validateStdio(stdio: unknown, mode: SpawnMode = 'async'): ValidStdio {
     if (mode === 'async' && isInputSlot(slot)) throw invalidSyncForkInput(slot);
     slots.push(validateSlot(slot, i, sharedStreams));
   }
+  const count = slots.length;
   // libuv leaves an ignored fd above 2 closed, which is what closing the unlisted fds gives.
   while (slots.length > 3 && slots.length - 1 !== ipc && slots[slots.length - 1] === 'ignore') slots.pop();
-  return { slots, ipc, sharedStreams };
+  return { slots, count, ipc, sharedStreams };
 }
 
 const SLOT_NAMES = new Set(['pipe', 'overlapped', 'ignore', 'inherit', 'ipc']);

@@ -11,6 +11,7 @@ import type { NativeSyncLimits, NativeSyncRun } from '../native';
 import { planSpawn } from '../options';
 import { signalName } from '../signals';
 import { spawnSyncPlan } from '../spawn-sync';
+import { ownProperties } from '../validate';
 import { invalidArgType } from './errors';
 import { normalizeExecFileArgs } from './exec-file';
 import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
@@ -54,8 +55,9 @@ const implementations = {
 
   execSync(command: unknown, options?: unknown): Output {
     validateString(command, 'command');
-    // A copy (own properties only): the caller's object is not touched.
-    const settings: SpawnSyncOptions = { ...(options as SpawnSyncOptions | undefined) };
+    // A copy of the own properties, without a prototype, as Node's { __proto__: null, ...options }:
+    // the caller's object is not touched, and an inherited `shell` is none.
+    const settings: SpawnSyncOptions = ownProperties({ ...(options as SpawnSyncOptions | undefined) });
     settings.shell = typeof settings.shell === 'string' ? settings.shell : true;
     const result = implementations.spawnSync(command, settings);
     if (own(settings, 'stdio') == null) writeStderr(result);

@@ -22,7 +22,7 @@ const tarballName = `process-spawner-${manifest.version}.tgz`;
 
 // What a user needs, and nothing else: the compiled library, what compiling the addon takes,
 // the prebuilt binaries, the workers for other languages, the docs.
-const ALLOWED = [/^dist\/.+\.(js|d\.ts)$/, /^native\/(\w+\/)?\w+\.(cc|h)$/, /^native\/exports\.map$/, /^prebuilds\/linux-x64\/[\w.-]+\.node$/, /^workers\//, /^docs\/[\w-]+\.md$/, /^docs\/examples\/[\w-]+\.js$/];
+const ALLOWED = [/^dist\/.+\.(js|d\.ts)$/, /^native\/(\w+\/)*\w+\.(cc|h)$/, /^native\/exports\.map$/, /^prebuilds\/linux-x64\/[\w.-]+\.node$/, /^workers\//, /^docs\/[\w-]+\.md$/, /^docs\/examples\/[\w-]+\.js$/];
 const ALLOWED_FILES = ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'CMakeLists.txt', 'scripts/install.js'];
 const REQUIRED = [
   ...ALLOWED_FILES,

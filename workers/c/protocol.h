@@ -17,6 +17,8 @@
  *     Python runtimes. It moves the frame channel off fd 1 and points fd 1 at stderr, so a stray
  *     printf() lands in the log rather than in the middle of a frame.
  *   - ps_read_frame / ps_write_frame and the big-endian helpers, to build something else.
+ *   - ps_read_frame_with_fds: ps_read_frame that also takes the file descriptors a parent
+ *     attached to the frame (SCM_RIGHTS, on a 'socket' stdio slot: process-spawner's sendFds()).
  *
  * Error handling: functions return 0 or a negative PS_ERR_* value; PS_ERR_IO leaves errno set.
  * EINTR is retried everywhere; EAGAIN on a non-blocking fd waits with poll().
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -166,17 +169,68 @@ static inline int ps_wait_fd(int fd, short events)
     return PS_OK;
 }
 
-/* Reads exactly `length` bytes unless the input ends first; `*received` says how many arrived. */
-static inline int ps_read_full(int fd, void *target, size_t length, size_t *received)
+/* The most fds a frame carries (process-spawner's sendFds() sends at most this many). */
+#define PS_MAX_PASSED_FDS 16u
+
+/* Keeps the fds that came with one recvmsg, up to max_fds in total; the rest are closed. */
+static inline void ps_take_fds(struct msghdr *message, int *fds, size_t max_fds, size_t *fd_count)
+{
+    struct cmsghdr *header;
+    for (header = CMSG_FIRSTHDR(message); header != NULL; header = CMSG_NXTHDR(message, header)) {
+        size_t count, i;
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < count; i++) {
+            int received;
+            memcpy(&received, CMSG_DATA(header) + i * sizeof(int), sizeof received);
+            /* close-on-exec, so that a program this worker starts does not inherit it */
+            fcntl(received, F_SETFD, FD_CLOEXEC);
+            if (*fd_count < max_fds) fds[(*fd_count)++] = received;
+            else close(received);
+        }
+    }
+}
+
+/* One recvmsg into target, keeping the fds that come with the bytes (ps_take_fds). */
+static inline ssize_t ps_recv_with_fds(int fd, void *target, size_t length, int *fds, size_t max_fds, size_t *fd_count)
+{
+    union {
+        char bytes[CMSG_SPACE(sizeof(int) * PS_MAX_PASSED_FDS)];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov;
+    struct msghdr message;
+    ssize_t count;
+    iov.iov_base = target;
+    iov.iov_len = length;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof control.bytes;
+    count = recvmsg(fd, &message, 0);
+    if (count > 0) ps_take_fds(&message, fds, max_fds, fd_count);
+    return count;
+}
+
+/* Reads exactly `length` bytes unless the input ends first; `*received` says how many arrived.
+   With `fds`, the reads are recvmsg and the fds that come with the bytes are added there (up to
+   max_fds, counted in *fd_count); a channel that is not a socket (a pipe: ENOTSOCK) is read
+   with read() and carries none. */
+static inline int ps_read_full_fds(int fd, void *target, size_t length, size_t *received, int *fds, size_t max_fds, size_t *fd_count)
 {
     unsigned char *cursor = (unsigned char *)target;
+    int with_fds = fds != NULL;
     *received = 0;
     while (*received < length) {
-        ssize_t count = read(fd, cursor + *received, length - *received);
+        ssize_t count = with_fds ? ps_recv_with_fds(fd, cursor + *received, length - *received, fds, max_fds, fd_count)
+                                 : read(fd, cursor + *received, length - *received);
         if (count > 0) {
             *received += (size_t)count;
         } else if (count == 0) {
             return PS_EOF;
+        } else if (with_fds && errno == ENOTSOCK) {
+            with_fds = 0;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             if (ps_wait_fd(fd, POLLIN) != PS_OK) return PS_ERR_IO;
         } else if (errno != EINTR) {
@@ -184,6 +238,11 @@ static inline int ps_read_full(int fd, void *target, size_t length, size_t *rece
         }
     }
     return PS_OK;
+}
+
+static inline int ps_read_full(int fd, void *target, size_t length, size_t *received)
+{
+    return ps_read_full_fds(fd, target, length, received, NULL, 0, NULL);
 }
 
 static inline int ps_write_full(int fd, const void *source, size_t length)
@@ -255,6 +314,44 @@ static inline int ps_read_frame(int fd, ps_frame *frame, uint32_t max_frame_size
     if (status != PS_OK) return status;
     frame->payload.length = payload_length;
     return PS_OK;
+}
+
+/* ---- file descriptors passed with a frame (docs/protocol.md, section 10) ------------------ */
+
+/*
+ * ps_read_frame, and the fds the sender attached to this frame: they come with the header's
+ * bytes (the sender attaches them to the frame's first byte, and these reads never go past the
+ * frame). Up to max_fds are stored in fds, their count in *fd_count; more are closed. The caller
+ * owns them, close-on-exec, and must close each. On an error the fds received are closed and
+ * *fd_count is 0.
+ */
+static inline int ps_read_frame_with_fds(int fd, ps_frame *frame, uint32_t max_frame_size, int *fds, size_t max_fds, size_t *fd_count)
+{
+    unsigned char header[PS_HEADER_SIZE];
+    size_t received = 0, i;
+    int status;
+    *fd_count = 0;
+    status = ps_read_full_fds(fd, header, sizeof header, &received, fds, max_fds, fd_count);
+    if (status == PS_EOF) status = received == 0 ? PS_EOF : PS_ERR_FRAME_TRUNCATED;
+    if (status == PS_OK) {
+        uint32_t length = ps_get_u32(header);
+        status = ps_check_length(length, max_frame_size);
+        if (status == PS_OK) {
+            size_t payload_length = (size_t)length - PS_HEADER_SIZE;
+            frame->type = ps_get_u16(header + 4);
+            frame->sequence = ps_get_u16(header + 6);
+            frame->payload.length = 0;
+            status = ps_buffer_reserve(&frame->payload, payload_length);
+            if (status == PS_OK) status = ps_read_full(fd, frame->payload.data, payload_length, &received);
+            if (status == PS_EOF) status = PS_ERR_FRAME_TRUNCATED;
+            if (status == PS_OK) frame->payload.length = payload_length;
+        }
+    }
+    if (status != PS_OK) {
+        for (i = 0; i < *fd_count; i++) close(fds[i]);
+        *fd_count = 0;
+    }
+    return status;
 }
 
 static inline int ps_encode_header(unsigned char header[PS_HEADER_SIZE], uint16_t type, uint16_t sequence, size_t payload_length)

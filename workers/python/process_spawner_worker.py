@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import os
 import select
+import socket
 import struct
 import sys
 from dataclasses import dataclass
@@ -150,6 +151,50 @@ def _read_exactly(stream: BinaryIO, size: int) -> memoryview:
             break
         received += count
     return view[:received]
+
+
+# ---- file descriptors passed with a frame (docs/protocol.md, section 10) -----------------------
+
+#: The most fds a frame carries (process-spawner's sendFds() sends at most this many).
+MAX_PASSED_FDS = 16
+
+
+def read_frame_with_fds(fd: int, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> tuple[Optional[Frame], list[int]]:
+    """read_frame on a Unix socket fd (a 'socket' stdio slot), with the fds the sender attached.
+
+    They come with the header's bytes (the sender attaches them to the frame's first byte, and
+    these reads never go past the frame). The fds are close-on-exec and the caller's: close each.
+    Returns (None, []) at a clean end of input; on a FrameError the fds received are closed.
+    """
+    channel = socket.socket(fileno=fd)
+    fds: list[int] = []
+    try:
+        header = bytearray()
+        while len(header) < HEADER_SIZE:
+            data, received, _flags, _address = socket.recv_fds(channel, HEADER_SIZE - len(header), MAX_PASSED_FDS, socket.MSG_CMSG_CLOEXEC)
+            fds.extend(received)
+            if not data:
+                break
+            header += data
+        if len(header) == 0:
+            return None, fds
+        if len(header) < HEADER_SIZE:
+            raise FrameTruncatedError(f"Stream ended after {len(header)} bytes of a header")
+        length, type_, sequence = _HEADER.unpack(header)
+        check_length(length, max_frame_size)
+        payload = bytearray()
+        while len(payload) < length - HEADER_SIZE:
+            data = channel.recv(length - HEADER_SIZE - len(payload))
+            if not data:
+                raise FrameTruncatedError(f"Stream ended after {HEADER_SIZE + len(payload)} bytes of a {length}-byte frame")
+            payload += data
+        return Frame(type_, sequence, bytes(payload)), fds
+    except BaseException:
+        for received_fd in fds:
+            os.close(received_fd)
+        raise
+    finally:
+        channel.detach()  # the fd stays open: it is the caller's channel
 
 
 # ---- structured payloads ---------------------------------------------------------------------
