@@ -1,5 +1,5 @@
 // The soak: everything the library does, at once, for a long time, with workers killed and
-// stopped under it. Not part of `npm test`; run it with `npm run soak` (30 minutes) or
+// stopped under it; then 2,000 process exits beside the orphanage's helper thread. Not part of `npm test`; run it with `npm run soak` (30 minutes) or
 // `npm run soak -- --minutes 2` (CI). Needs `node --expose-gc` (the npm script passes it), so that
 // memory is measured after a full collection.
 //
@@ -7,6 +7,8 @@
 // lost, kills and stops, fds, child processes and zombies, RSS and heap after GC. It exits 1 on
 // any lost or wrong task, any unexpected result, a child or zombie or fd left at the end, or a
 // growth trend in heap, RSS or fds over the second half of the run.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { run } from 'process-spawner';
 import { childProcessLoop, createCounters, runLoop, spawnLoop, threadLoop } from './soak/activities.mjs';
@@ -127,12 +129,29 @@ async function main() {
     else console.log(`trend: ${line}`);
   }
   console.log(`final: fds ${final.fds} (start ${baseline.fds}), children ${final.children}, zombies ${final.zombies}`);
+  const teardown = teardownExits();
+  if (teardown !== null) problems.push(teardown);
   if (problems.length > 0) {
     console.log(`SOAK FAILED (seed ${seed}):\n  ${problems.join('\n  ')}`);
     process.exitCode = 1;
   } else {
     console.log('soak passed');
   }
+}
+
+// 2,000 process exits while the orphanage's helper thread reaps a terminated worker_thread's
+// child (test/reaper/teardown.test.ts, which npm test runs with fewer): none may abort. A few
+// minutes on two cores, so here rather than in npm test. Returns a problem, or null.
+function teardownExits() {
+  const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
+  const args = [vitest, 'run', '--project', 'vfork', 'test/reaper/teardown.test.ts', '-t', 'exits beside'];
+  console.log('soak: 2,000 process exits beside the orphanage (test/reaper/teardown.test.ts)');
+  const result = spawnSync(process.execPath, args, {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, PROCESS_SPAWNER_TEARDOWN_EXITS: '2000' },
+    stdio: 'inherit',
+  });
+  return result.status === 0 ? null : `the 2,000 teardown exits failed (exit ${result.status ?? result.signal})`;
 }
 
 main();

@@ -1,7 +1,7 @@
 // Nothing of ours may run after the process has started to end, and a thread that goes away
-// leaves nothing behind: 2,000 process exits while the orphanage's helper thread reaps a
-// terminated worker_thread's child, and 500 worker_threads terminated in the middle of a spawn
-// loop.
+// leaves nothing behind: process exits while the orphanage's helper thread reaps a terminated
+// worker_thread's child (2,000 of them in the soak), and 500 worker_threads terminated in the
+// middle of a spawn loop.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,9 @@ import { finish } from '../helpers/collect';
 import { expectNoLeaks, openFds, readProcStat } from '../helpers/leaks';
 
 const root = path.join(__dirname, '..', '..');
-const EXITS = 2000;
+// 2,000 in `npm run soak` (scripts/soak.mjs runs this file with the variable set); fewer here,
+// where the whole suite must stay under ten minutes on two cores.
+const EXITS = Number(process.env['PROCESS_SPAWNER_TEARDOWN_EXITS'] ?? 300);
 const AT_ONCE = 4;
 const TERMINATIONS = 500;
 
