@@ -1,20 +1,7 @@
 #!/usr/bin/env node
 // The process-spawner command. docs/cli.md is its reference; HELP below is the same, shorter.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ProcessSpawnerError, SpawnError } from './errors';
-import { parseArguments, UsageError, type Invocation } from './cli/args';
-import { CommandPool } from './cli/command-pool';
-import { becomeSubreaper, endAdoptedChildren } from './cli/descendants';
-import { InputError } from './cli/inputs';
-import { log } from './cli/lifecycle';
-import { runSingle } from './cli/single';
-import { WorkerPoolRun } from './cli/worker-pool';
-
-/** Usage errors and internal errors, as GNU parallel. */
-export const USAGE_STATUS = 255;
-// What adopted descendants get between SIGTERM and SIGKILL at the end.
-const ADOPTED_GRACE_MS = 1000;
+import { parseArguments } from './cli/args';
+import { runCommandLine, type CommandLine } from './cli/main';
 
 const USAGE = `usage: process-spawner [options] "command string" | -- file [arg...]
        process-spawner [options] command [{}...] ::: arg... [::: arg...] [:::: file]
@@ -123,73 +110,6 @@ Examples:
   printf 'a\\nb\\n' | process-spawner --worker "node worker.js" -j 2
 `;
 
-function version(): string {
-  const packageJson = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
-  return packageJson.version;
-}
+export const PROCESS_SPAWNER: CommandLine = { name: 'process-spawner', usage: USAGE, help: HELP, parse: parseArguments };
 
-async function dispatch(invocation: Exclude<Invocation, { mode: 'help' } | { mode: 'version' }>): Promise<number> {
-  switch (invocation.mode) {
-    case 'single':
-      return runSingle(invocation);
-    case 'commands':
-      return new CommandPool(invocation).run();
-    case 'workers':
-      return new WorkerPoolRun(invocation).run();
-  }
-}
-
-function usageError(message: string): number {
-  log(message);
-  process.stderr.write(`${USAGE}\n`);
-  return USAGE_STATUS;
-}
-
-export async function main(argv: string[]): Promise<number> {
-  let invocation: Invocation;
-  try {
-    invocation = parseArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usageError(error.message);
-  }
-  if (invocation.mode === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (invocation.mode === 'version') {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  const subreaperError = becomeSubreaper();
-  if (subreaperError !== 0 && invocation.verbose) log(`prctl(PR_SET_CHILD_SUBREAPER) failed (errno ${subreaperError}): orphans go to init`);
-  try {
-    return await dispatch(invocation);
-  } catch (error) {
-    if (error instanceof InputError) return usageError(error.message);
-    if (error instanceof SpawnError) {
-      log(`${invocation.command.argv[0]}: ${error.message}`);
-      return error.exitCode ?? 127;
-    }
-    // A worker pool that cannot start: say why, as a tool does, without a stack trace.
-    if (error instanceof ProcessSpawnerError) {
-      log(error.message);
-      return USAGE_STATUS;
-    }
-    log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return USAGE_STATUS;
-  } finally {
-    const ended = await endAdoptedChildren(ADOPTED_GRACE_MS);
-    if (ended > 0 && invocation.verbose) log(`ended ${ended} adopted process${ended === 1 ? '' : 'es'} left behind by the runs`);
-  }
-}
-
-if (require.main === module) {
-  // Once our reader is gone, what is still printed goes nowhere; each mode decides how to stop.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-  main(process.argv.slice(2)).then((status) => {
-    process.exitCode = status;
-  });
-}
+if (require.main === module) runCommandLine(PROCESS_SPAWNER);

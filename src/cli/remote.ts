@@ -1,0 +1,69 @@
+// A run on another host, over ssh, the transport GNU parallel uses: no protocol of our own. The
+// run is still one local process group (a /bin/sh that calls ssh for each step), so timeouts,
+// interrupts and the output modes treat it as any other run:
+//   ssh HOST 'mkdir -p DIR && cat > FILE' < FILE         each --transferfile
+//   ssh HOST '<the command, in a wrapper>'                the run; its status is the run's
+//   ssh HOST 'cat FILE' > FILE                            each --return
+//   ssh HOST 'rm -f FILES'                                --cleanup
+// A remote command must not outlive its ssh: sshd gives it no terminal, so nothing would stop it
+// when we kill ssh. The wrapper starts it in the background and watches its stdin, which is the
+// ssh channel (our end is a pipe we keep open and never write): at EOF (ssh is gone, or the run
+// ended) it kills the session's process group, which sshd made for the command.
+import type { Job } from './inputs';
+import { LOCAL, type RemoteHost, type RemoteSettings } from './remote-args';
+import { expandCommand } from './replace';
+import { shellQuote, type CommandTemplate } from './shell';
+
+// Runs the command ($1) with the login shell while a watcher waits for EOF on the channel.
+const WRAPPER =
+  'exec 3<&0; "${SHELL:-/bin/sh}" -c "$1" </dev/null & p=$!; ' +
+  '{ cat <&3 >/dev/null 2>&1; kill -TERM 0; } >/dev/null 2>&1 & w=$!; ' +
+  'wait $p; s=$?; kill $w 2>/dev/null; exit $s';
+
+export function isLocal(host: RemoteHost | null | undefined): boolean {
+  return host === null || host === undefined || host.login === LOCAL;
+}
+
+/** The remote command line for `line` (a shell line), with the run's variables exported. */
+export function remoteCommand(line: string, env: Readonly<Record<string, string>>): string {
+  const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);
+  return [...assignments, 'sh', '-c', shellQuote(WRAPPER), 'sh', shellQuote(line)].join(' ');
+}
+
+/**
+ * The local argv of a remote run: /bin/sh running ssh for the transfers, the command, the returns
+ * and the cleanup, exiting with the command's status.
+ */
+export function remoteArgv(settings: RemoteSettings, host: RemoteHost, line: string, env: Readonly<Record<string, string>>, files: { transfer: string[]; returns: string[] }): string[] {
+  const ssh = [...settings.ssh.map(shellQuote), shellQuote(host.login)].join(' ');
+  const remote = (command: string) => `${ssh} ${shellQuote(command)}`;
+  const steps: string[] = [];
+  for (const file of files.transfer) {
+    steps.push(`${remote(`mkdir -p -- ${shellQuote(dirname(file))} && cat > ${shellQuote(file)}`)} < ${shellQuote(file)} || exit 255`);
+  }
+  steps.push(`${remote(remoteCommand(line, env))}; s=$?`);
+  for (const file of files.returns) {
+    steps.push(`mkdir -p -- ${shellQuote(dirname(file))} && ${remote(`cat -- ${shellQuote(file)}`)} > ${shellQuote(file)}`);
+  }
+  const cleaned = settings.cleanup ? [...files.transfer, ...files.returns] : [];
+  if (cleaned.length > 0) steps.push(remote(`rm -f -- ${cleaned.map(shellQuote).join(' ')}`));
+  steps.push('exit $s');
+  return ['/bin/sh', '-c', steps.join('\n')];
+}
+
+/** The names --transferfile and --return give for one run: replacement strings expanded. */
+export function remoteFiles(settings: RemoteSettings, job: Job, slot: number): { transfer: string[]; returns: string[] } {
+  const expand = (names: string[]) =>
+    names.map((name) => expandCommand({ argv: [name], shell: false }, job, slot, { append: false, context: false }).join(' '));
+  return { transfer: expand(settings.transfer), returns: expand(settings.returns) };
+}
+
+function dirname(file: string): string {
+  const slash = file.lastIndexOf('/');
+  return slash < 0 ? '.' : slash === 0 ? '/' : file.slice(0, slash);
+}
+
+/** The shell line a remote host runs for a template's expansion. */
+export function remoteLine(template: CommandTemplate, argv: readonly string[]): string {
+  return template.shell ? (argv[2] as string) : argv.map(shellQuote).join(' ');
+}
