@@ -81,7 +81,8 @@ async function main(commandLine: CommandLine, argv: string[], cleanup: { started
     return await dispatch(invocation);
   } catch (error) {
     if (error instanceof InputError) return usageError(commandLine, error.message);
-    if (error instanceof SpawnError && invocation.mode === 'single') {
+    // The one program, or a worker, cannot be run: said as a shell says it, with its status.
+    if (error instanceof SpawnError && invocation.mode !== 'commands') {
       log(`${invocation.command.argv[0]}: ${error.message}`);
       return error.exitCode ?? 127;
     }
