@@ -125,17 +125,19 @@ export interface Dialect {
   defaultProgress: Progress;
   /** The shell for a command with shell syntax. */
   shell: string;
+  /** Without --drain-timeout: what running runs get after SIGINT/SIGTERM (parallel stops them at once). */
+  drainTimeoutMs: number;
 }
 
 // Options that take several values, each use adding one.
 const LIST_FLAGS = new Set(['--arg-file', '--sshlogin', '--transferfile', '--return', '--trc']);
 // Shared by both commands, with the same meaning: --pipe and its settings, and the remote runs.
 export const PIPE_VALUE_FLAGS = ['--block', '--recend', '--recstart'];
-export const REMOTE_VALUE_FLAGS = ['--sshlogin', '--sshloginfile', '--ssh', '--transferfile', '--return', '--trc'];
+export const REMOTE_VALUE_FLAGS = ['--sshlogin', '--sshloginfile', '--ssh', '--transferfile', '--return', '--trc', '--workdir'];
 export const PIPE_REMOTE_BOOLEAN_FLAGS = ['--pipe', '--pipepart', '--link', '--cleanup', '--nonall', '--onall'];
 export const SHARED_ALIASES: Readonly<Record<string, string>> = {
   '--lb': '--line-buffer', '--res': '--results', '--slf': '--sshloginfile', '--tf': '--transferfile', '--xapply': '--link',
-  '--block-size': '--block', '--spreadstdin': '--pipe', '--max-procs': '--jobs',
+  '--block-size': '--block', '--spreadstdin': '--pipe', '--max-procs': '--jobs', '--wd': '--workdir',
 };
 
 // The short flags of process-spawner: those that take a value, and those that do not.
@@ -152,7 +154,7 @@ const TABLE: OptionTable = {
     '--null', '--quiet', '--resume', '--resume-failed', '--dry-run', '--eta', '--bar', '--no-progress', ...PIPE_REMOTE_BOOLEAN_FLAGS,
   ]),
 };
-const DIALECT: Dialect = { duration: parseDuration, reportFailures: true, defaultProgress: 'auto', shell: '/bin/sh' };
+const DIALECT: Dialect = { duration: parseDuration, reportFailures: true, defaultProgress: 'auto', shell: '/bin/sh', drainTimeoutMs: 5000 };
 // Options that make a run a pool of commands even without --tasks or ::: (arguments from stdin).
 const POOL_FLAGS = [
   '--jobs', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
@@ -164,8 +166,7 @@ const WORKER_ONLY = ['--input', '--max-queue'];
 // Never with --worker.
 const COMMANDS_ONLY = ['--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--delay', '--dry-run', '--pipe', '--pipepart', '--link', '--transferfile',
-  '--return', '--trc', '--cleanup', '--nonall', '--onall'];
-const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+  '--return', '--trc', '--cleanup', '--nonall', '--onall', '--workdir'];
 const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** -j 0: as many runs at once as there are inputs, but never more than this. */
 export const MAX_JOBS_FOR_ZERO = 256;
@@ -314,13 +315,14 @@ function pipeOf(flags: RawFlags): PipeSettings | null {
   };
 }
 
-/** `1M`, `512k`, `10m` (parallel's k, M, G, T: powers of 1024, either case), or bytes. */
+/** As parallel: K M G T P are powers of 1024 (`1M`), k m g t p powers of 1000 (`200k`); or bytes. */
 export function blockBytesOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_BLOCK_BYTES;
-  const match = /^(\d+(?:\.\d+)?)([kmgt]?)b?$/i.exec(text);
-  if (match === null) throw new RangeError(`expected a size like 1M, 512k or a number of bytes, got '${text}'`);
-  const power = ['', 'k', 'm', 'g', 't'].indexOf((match[2] as string).toLowerCase());
-  const bytes = Math.floor(Number(match[1]) * 1024 ** power);
+  const match = /^(\d+(?:\.\d+)?)([KMGTPkmgtp]?)$/.exec(text);
+  if (match === null) throw new RangeError(`expected a size like 1M, 512K, 200k or a number of bytes, got '${text}'`);
+  const unit = match[2] as string;
+  const power = unit === '' ? 0 : 'kmgtp'.indexOf(unit.toLowerCase()) + 1;
+  const bytes = Math.floor(Number(match[1]) * (unit === unit.toUpperCase() ? 1024 : 1000) ** power);
   if (bytes < 1) throw new RangeError(`the block must be at least 1 byte, got '${text}'`);
   return bytes;
 }
@@ -484,7 +486,7 @@ function optionalCount(flags: RawFlags, name: string, min: number, message?: str
 
 /** --drain-timeout T: what the running runs or tasks get after SIGINT/SIGTERM (default 5 s). */
 function drainTimeoutOf(flags: RawFlags, dialect: Dialect): number {
-  return optionalDuration(flags, '--drain-timeout', dialect) ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  return optionalDuration(flags, '--drain-timeout', dialect) ?? dialect.drainTimeoutMs;
 }
 
 function optionalDuration(flags: RawFlags, name: string, dialect: Dialect): number | null {

@@ -407,7 +407,7 @@ export class CommandPool {
     const usage = info?.rusage ?? null;
     // A run that could not be spawned took no time.
     const durationMs = info?.durationMs ?? 0;
-    const stoppedByUs = (this.stoppedBy !== null || this.halted) && info !== null && info.signal !== null;
+    const stoppedByUs = (this.stoppedBy !== null || this.halted || this.fatal !== null) && info !== null && info.signal !== null;
     const record: RunRecord = {
       seq: job.seq,
       args: job.args,
@@ -500,7 +500,7 @@ export class CommandPool {
     this.launchMore();
   }
 
-  // A second SIGINT: no more waiting.
+  // A second SIGINT, or SIGHUP or a lost output after the first signal: no more waiting.
   private killNow(): void {
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
     this.killAll('SIGKILL');
@@ -573,5 +573,5 @@ function tooLong(error: SpawnError, job: Job): string {
   const argv = error.spawnargs ?? job.args;
   const bytes = argv.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
   const longest = argv.reduce((max, arg) => Math.max(max, Buffer.byteLength(arg)), 0);
-  return `the command line is too long to run (E2BIG): ${bytes} bytes in ${argv.length} arguments, the longest ${longest} bytes (Linux takes at most 128 KiB in one argument, and about 2 MiB with the environment)`;
+  return `the command line is too long to run (E2BIG): ${bytes} bytes of arguments, the longest ${longest} bytes (Linux takes at most 128 KiB in one argument, and about 2 MiB with the environment)`;
 }

@@ -46,17 +46,18 @@ export function statusForSignal(signal: NodeJS.Signals): number {
 /**
  * Calls `onFirst` for the first SIGINT or SIGTERM (SIGHUP too, and our stdout or stderr losing its
  * reader, as SIGPIPE: `process-spawner ... | head` stops the run as a shell pipeline would), and
- * `onSecond` for a second SIGINT: the graceful way out, then the quick one. Returns the function
- * that removes them.
+ * `hurry` when, after that, a second SIGINT comes (Ctrl-C again), SIGHUP, or an output is lost
+ * (the notice of a Ctrl-C cannot be written when the reader died of the same Ctrl-C): the
+ * graceful way out, then the quick one. Returns the function that removes them.
  */
-export function onInterrupt(onFirst: (signal: NodeJS.Signals) => void, onSecond: () => void): () => void {
+export function onInterrupt(onFirst: (signal: NodeJS.Signals) => void, hurry: () => void): () => void {
   let received: NodeJS.Signals | null = null;
   const handle = (signal: NodeJS.Signals) => {
     if (received === null) {
       received = signal;
       onFirst(signal);
-    } else if (signal === 'SIGINT') {
-      onSecond();
+    } else if (signal !== 'SIGTERM') {
+      hurry();
     }
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

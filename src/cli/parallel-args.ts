@@ -62,7 +62,7 @@ export function parseParallelArguments(argv: readonly string[]): Invocation {
   const tmpdir = flags.values.get('--tmpdir');
   if (tmpdir !== undefined) process.env['TMPDIR'] = tmpdir;
   const shell = userShell();
-  const dialect: Dialect = { duration: parseSeconds, reportFailures: false, defaultProgress: 'none', shell };
+  const dialect: Dialect = { duration: parseSeconds, reportFailures: false, defaultProgress: 'none', shell, drainTimeoutMs: 0 };
   const common = { verbose: false, json: false, quiet: false, spawnMethod: spawnMethodOf(flags.values.get('--spawn-method')) };
   return commandPoolInvocation(flags, common, templateOf(flags, shell), dialect);
 }

@@ -33,7 +33,8 @@ Pipe:     --pipe, --spreadstdin   --pipepart -a FILE   --block SIZE   --recend S
           -N records per block
 Remote:   -S, --sshlogin [N/]login,...   --slf FILE   --ssh CMD ($PARALLEL_SSH)   --transferfile,
           --tf FILE   --return FILE   --cleanup   --trc FILE   --nonall   --onall
-Ours:     --drain-timeout SECS (after SIGINT/SIGTERM, default 5)   --spawn-method fork|vfork
+Ours:     --drain-timeout SECS (after SIGINT/SIGTERM the running runs get SECS to finish; default
+          0: stopped at once, as parallel does)   --spawn-method fork|vfork
 Ignored:  --will-cite   --no-notice   --plain
 Exit status: 0 all succeeded; 1-100 the number of failed runs; 101 more; --halt's rules; dies of
 the signal that stopped it (SIGINT, SIGTERM, SIGHUP; SIGPIPE when its reader is gone); 255 a

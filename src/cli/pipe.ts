@@ -1,7 +1,7 @@
 // --pipe and --pipepart: the input cut into blocks of whole records, each the stdin of one run.
 // A record ends with --recend (default a newline) where the next begins with --recstart (default
-// nothing); a block is the records that fit in --block bytes (default 1 MiB; one record longer
-// than that is a block of its own), or -N n records. The input is streamed: the reader pauses
+// nothing); a block is the records that fit in --block bytes (default 1 MiB; --pipepart adds the
+// record that crosses it, as parallel does), or -N n records. The input is streamed: the reader pauses
 // while a cut block waits for a free slot, so memory is bounded by the slots times the block size.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -79,11 +79,15 @@ export class BlockReader {
     const { records, blockBytes, recend } = this.settings;
     if (records !== null) return this.afterRecords(data, records);
     if (data.length < blockBytes) return null;
-    // The last record boundary within the block; a record longer than the block ends at its own.
-    const last = data.lastIndexOf(this.separator, Math.max(0, blockBytes - this.separator.length));
-    if (last > 0 || (last === 0 && recend.length > 0)) return last + recend.length;
-    const next = data.indexOf(this.separator, 1);
-    return next < 0 ? null : next + recend.length;
+    // As parallel cuts them: --pipepart ends a block with the record that reaches --block bytes,
+    // --pipe with the last record that fits (one longer than the block is a block of its own).
+    const minimum = recend.length > 0 ? 0 : 1;
+    if (this.settings.file === null) {
+      const last = data.lastIndexOf(this.separator, Math.max(0, blockBytes - this.separator.length));
+      if (last >= minimum) return last + recend.length;
+    }
+    const at = data.indexOf(this.separator, Math.max(minimum, blockBytes - recend.length));
+    return at < 0 ? null : at + recend.length;
   }
 
   private afterRecords(data: Buffer, records: number): number | null {

@@ -1,6 +1,6 @@
 // -S/--sshlogin, --slf: the hosts that runs go to over ssh, as GNU parallel names them
 // (`[N/]login`, `:` for this machine, comma-separated or given again), and what goes with them:
-// --ssh (or $PARALLEL_SSH), --transferfile, --return, --cleanup, --trc, --nonall, --onall.
+// --ssh (or $PARALLEL_SSH), --transferfile, --return, --cleanup, --trc, --nonall, --onall, --workdir.
 import { readFileSync } from 'node:fs';
 import type { RawFlags } from './args';
 import { tokenize, TokenizeError } from './tokenize';
@@ -24,6 +24,8 @@ export interface RemoteSettings {
   cleanup: boolean;
   /** jobs: each run on one host; onall: every run on every host; nonall: the command once per host, no arguments. */
   spread: 'jobs' | 'onall' | 'nonall';
+  /** --workdir: where runs start and files go on the host (`.`: our working directory); null: the login's home. */
+  workdir: string | null;
 }
 
 export const LOCAL = ':';
@@ -38,8 +40,8 @@ export function parseRemote(flags: RawFlags): RemoteSettings | null {
   const returns = [...(flags.lists.get('--return') ?? []), ...trc];
   const spread = flags.booleans.has('--nonall') ? 'nonall' : flags.booleans.has('--onall') ? 'onall' : 'jobs';
   if (logins.length === 0) {
-    if (transfer.length > 0 || returns.length > 0 || spread !== 'jobs' || flags.booleans.has('--cleanup')) {
-      throw new RangeError('--transferfile, --return, --cleanup, --trc, --onall and --nonall go with hosts: give them with -S or --slf');
+    if (transfer.length > 0 || returns.length > 0 || spread !== 'jobs' || flags.booleans.has('--cleanup') || flags.values.has('--workdir')) {
+      throw new RangeError('--transferfile, --return, --cleanup, --trc, --onall, --nonall and --workdir go with hosts: give them with -S or --slf');
     }
     return null;
   }
@@ -50,7 +52,14 @@ export function parseRemote(flags: RawFlags): RemoteSettings | null {
     returns,
     cleanup: flags.booleans.has('--cleanup') || trc.length > 0,
     spread,
+    workdir: workdirOf(flags.values.get('--workdir')),
   };
+}
+
+function workdirOf(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  if (text === '') throw new RangeError('--workdir needs a directory');
+  return text === '.' ? process.cwd() : text;
 }
 
 function loginsInFile(file: string): string[] {

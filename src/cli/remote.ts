@@ -36,12 +36,14 @@ export function remoteCommand(line: string, env: Readonly<Record<string, string>
  */
 export function remoteArgv(settings: RemoteSettings, host: RemoteHost, line: string, env: Readonly<Record<string, string>>, files: { transfer: string[]; returns: string[] }): string[] {
   const ssh = [...settings.ssh.map(shellQuote), shellQuote(host.login)].join(' ');
-  const remote = (command: string) => `${ssh} ${shellQuote(command)}`;
+  // Every step starts in --workdir (made if need be), or in the login's home.
+  const enter = settings.workdir === null ? '' : `mkdir -p -- ${shellQuote(settings.workdir)} && cd -- ${shellQuote(settings.workdir)} && `;
+  const remote = (command: string) => `${ssh} ${shellQuote(`${enter}${command}`)}`;
   const steps: string[] = [];
   for (const file of files.transfer) {
     steps.push(`${remote(`mkdir -p -- ${shellQuote(dirname(file))} && cat > ${shellQuote(file)}`)} < ${shellQuote(file)} || exit 255`);
   }
-  steps.push(`${remote(remoteCommand(line, env))}; s=$?`);
+  steps.push(`${ssh} ${shellQuote(remoteCommand(`${enter}${line}`, env))}; s=$?`);
   for (const file of files.returns) {
     steps.push(`mkdir -p -- ${shellQuote(dirname(file))} && ${remote(`cat -- ${shellQuote(file)}`)} > ${shellQuote(file)}`);
   }
