@@ -3,7 +3,7 @@
 // command, -I a replacement string of the user's choice), read by the same reader as
 // process-spawner's and run by the same pool. It is always a pool: with no command, each input is
 // a command (`parallel < jobs.txt`).
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import {
   commandOf,
@@ -23,6 +23,7 @@ import {
   type OptionTable,
   type RawFlags,
 } from './args';
+import { procStatFields } from '../proc-stat';
 import { parseSeconds } from './policy';
 import { inputCommandTemplate, replacementPattern } from './shell';
 
@@ -48,8 +49,11 @@ const TABLE: OptionTable = {
   ]),
 };
 
-// Shells whose quoting is the Bourne shell's: ours works for them. For others (csh, fish) runs use /bin/sh.
-const BOURNE_SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ksh93', 'mksh', 'pdksh', 'yash', 'ash', 'busybox', 'posh', 'lksh']);
+// The shells parallel recognizes in its ancestors; ours quotes for the Bourne-style ones among them.
+const SHELLS = new Set(['ash', 'bash', 'bsd-csh', 'csh', 'dash', 'fdsh', 'fish', 'fizsh', 'ksh', 'ksh93', 'lksh', 'mksh', 'pdksh', 'posh', 'rbash', 'rc', 'rush', 'rzsh', 'sash', 'sh', 'static-sh', 'tcsh', 'yash', 'zsh']);
+const BOURNE_SHELLS = new Set(['ash', 'bash', 'dash', 'ksh', 'ksh93', 'lksh', 'mksh', 'pdksh', 'posh', 'rbash', 'sh', 'yash', 'zsh']);
+// How far up the process tree the shell is looked for.
+const MAX_ANCESTORS = 64;
 
 export function parallelOptionNames(): string[] {
   return longOptionNames(TABLE);
@@ -79,21 +83,42 @@ function templateOf(flags: RawFlags, shell: string): CommandTemplate {
 }
 
 /**
- * The shell runs use, as parallel picks it: $PARALLEL_SHELL, else the shell that started us (our
- * parent process), else $SHELL; /bin/sh when none of those is a Bourne-style shell.
+ * The shell runs use, as parallel picks it: $PARALLEL_SHELL, else the nearest ancestor of ours
+ * that is a shell (the one the user typed the command in, or a script's), else $SHELL, else
+ * /bin/sh. A shell whose quoting is not the Bourne shell's (csh, fish, rc) gives /bin/sh here.
  */
 function userShell(): string {
   const chosen = process.env['PARALLEL_SHELL'];
   if (chosen !== undefined && chosen !== '') return chosen;
-  for (const candidate of [parentExecutable(), process.env['SHELL']]) {
-    if (candidate !== undefined && candidate !== '' && BOURNE_SHELLS.has(path.basename(candidate))) return candidate;
-  }
-  return '/bin/sh';
+  const found = ancestorShell() ?? process.env['SHELL'];
+  if (found === undefined || found === '') return '/bin/sh';
+  return BOURNE_SHELLS.has(path.basename(found)) ? found : '/bin/sh';
 }
 
-function parentExecutable(): string | undefined {
+// Walks up from our parent: the first process whose argv[0] names a shell (`-bash` for a login
+// shell), as the path of its executable.
+function ancestorShell(): string | undefined {
+  for (let pid = process.ppid, step = 0; pid > 1 && step < MAX_ANCESTORS; step++) {
+    const name = path.basename(argv0Of(pid) ?? '').replace(/^-/, '');
+    if (SHELLS.has(name)) return executableOf(pid);
+    const fields = procStatFields(pid);
+    if (fields === null) return undefined;
+    pid = Number(fields[1]);
+  }
+  return undefined;
+}
+
+function argv0Of(pid: number): string | undefined {
   try {
-    return readlinkSync(`/proc/${process.ppid}/exe`);
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function executableOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return undefined;
   }

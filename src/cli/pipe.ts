@@ -1,7 +1,7 @@
 // --pipe and --pipepart: the input cut into blocks of whole records, each the stdin of one run.
 // A record ends with --recend (default a newline) where the next begins with --recstart (default
-// nothing); a block is the records that fit in --block bytes (default 1 MiB; --pipepart adds the
-// record that crosses it, as parallel does), or -N n records. The input is streamed: the reader pauses
+// nothing); a block is the records that fit in --block bytes (default 1 MiB), or -N n records;
+// --pipepart cuts where parallel does: at the first record end once a block has its size. The input is streamed: the reader pauses
 // while a cut block waits for a free slot, so memory is bounded by the slots times the block size.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -86,7 +86,8 @@ export class BlockReader {
       const last = data.lastIndexOf(this.separator, Math.max(0, blockBytes - this.separator.length));
       if (last >= minimum) return last + recend.length;
     }
-    const at = data.indexOf(this.separator, Math.max(minimum, blockBytes - recend.length));
+    // --pipepart (and a record longer than the block): the first record end from the block size on.
+    const at = data.indexOf(this.separator, Math.max(minimum, this.settings.file === null ? blockBytes - recend.length : blockBytes));
     return at < 0 ? null : at + recend.length;
   }
 
