@@ -18,12 +18,12 @@ const workloads = [
   { name: `${quick ? 20 : 200} runs printing 1 MB`, count: quick ? 20 : 200, command: 'head -c 1000000 /dev/zero' },
 ];
 // Each appends its argument: `true 1` is fine; head needs it dropped (`#` makes it a comment in a
-// shell line, and xargs' sh -c takes it as $0).
+// shell line, and xargs' sh -c takes it as $0). `true` needs no shell, and none of them starts one for it.
 const tools = [
   { name: 'process-spawner -j 2', line: (w) => `seq ${w.count} | "${process.execPath}" "${cli}" -j 2 -n ${w.count} '${w.command}' > /dev/null` },
-  { name: 'process-spawner-parallel -j 2', line: (w) => `seq ${w.count} | "${process.execPath}" "${parallelCli}" -j 2 '${w.command} #' > /dev/null` },
+  { name: 'process-spawner-parallel -j 2', line: (w) => `seq ${w.count} | "${process.execPath}" "${parallelCli}" -j 2 '${w.command === 'true' ? 'true' : `${w.command} #`}' > /dev/null` },
   { name: 'xargs -P 2', line: (w) => `seq ${w.count} | xargs -P 2 -n 1 ${w.command === 'true' ? 'true' : `sh -c '${w.command}'`} > /dev/null` },
-  ...(hasParallel ? [{ name: 'GNU parallel -j 2', line: (w) => `seq ${w.count} | parallel --will-cite -j 2 '${w.command} #' > /dev/null` }] : []),
+  ...(hasParallel ? [{ name: 'GNU parallel -j 2', line: (w) => `seq ${w.count} | parallel --will-cite -j 2 '${w.command === 'true' ? 'true' : `${w.command} #`}' > /dev/null` }] : []),
 ];
 
 function seconds(line) {

@@ -74,6 +74,8 @@ export class CommandPool {
   private readonly results: ResultsDirectory | null;
   private readonly runtimesMs: number[] = [];
   private readonly startedAt = performance.now();
+  // Our environment, read once: each read of process.env goes through a getter, per variable.
+  private readonly baseEnv = { ...process.env };
   private jobs: Job[] = [];
   // False while --pipe is still cutting blocks of the input: more jobs may come.
   private inputEnded = true;
@@ -275,7 +277,7 @@ export class CommandPool {
         // A block of --pipe goes to stdin; a remote run's ssh gets a pipe we keep open (see remote.ts).
         stdio: [job.input !== undefined || !isLocal(host) ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         processGroup: 0,
-        env: { ...process.env, ...runEnv },
+        env: { ...this.baseEnv, ...runEnv },
         ...(invocation.spawnMethod === undefined ? {} : { spawnMethod: invocation.spawnMethod }),
       });
     } catch (error) {

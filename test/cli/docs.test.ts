@@ -7,6 +7,7 @@ import { spawn } from '../../src/index';
 import { finish } from '../helpers/collect';
 import { CLI } from '../helpers/cli';
 import { expectNoLeaks } from '../helpers/leaks';
+import { PARALLEL_CLI } from './commands';
 
 const root = path.join(__dirname, '..', '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -14,12 +15,14 @@ const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const text = readFileSync(path.join(root, 'docs', 'cli.md'), 'utf8') + readme.slice(readme.indexOf('## The command'), readme.indexOf('\n## ', readme.indexOf('## The command') + 1));
 const examples = [...text.matchAll(/```sh\n([\s\S]*?)```\n```text\n([\s\S]*?)```/g)].map((match) => [match[1] as string, match[2] as string] as const);
 
-// A `process-spawner` on PATH, as an installed package gives one.
+// `process-spawner` and `process-spawner-parallel` on PATH, as an installed package gives them.
 let bin: string;
 beforeAll(() => {
   bin = mkdtempSync(path.join(tmpdir(), 'cli-docs-'));
-  writeFileSync(path.join(bin, 'process-spawner'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-  chmodSync(path.join(bin, 'process-spawner'), 0o755);
+  for (const [name, script] of [['process-spawner', CLI], ['process-spawner-parallel', PARALLEL_CLI]] as const) {
+    writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${script}" "$@"\n`);
+    chmodSync(path.join(bin, name), 0o755);
+  }
 });
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
