@@ -92,6 +92,7 @@ Remote runs over ssh (GNU parallel's):
   --transferfile, --tf F  copy F there first; --return F: copy F back after; --cleanup: remove
                           both there; --trc F: all three, {} transferred
   --onall                 every run on every host;  --nonall: the command once on each host
+  --workdir, --wd DIR     where runs start and files go on the host (. : our working directory)
   --worker "cmd" -S ...   protocol workers on the hosts, taken in turn
 
 A POOL OF PROTOCOL WORKERS (docs/protocol.md): each line of stdin (or --input FILE) is a task,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeaks } from '../helpers/leaks';
+import { parallelOptionNames } from '../../src/cli/parallel-args';
 import { gnuParallel, NO_PARALLEL, ours, runWith, theirs } from './commands';
 
 let directory: string;
@@ -96,6 +97,15 @@ async function compare(test: Case): Promise<void> {
 }
 
 describe('process-spawner-parallel against GNU parallel', () => {
+  it('--help names every option it accepts; an option it does not have is a usage error, never ignored', () =>
+    expectNoLeaks(async () => {
+      const help = (await runWith(ours(['--help']))).stdout;
+      expect(parallelOptionNames().filter((name) => !new RegExp(`${name}\\b`).test(help))).toEqual([]);
+      const unknown = await runWith(ours(['--tagstring', 'x', 'echo', ':::', 'a']));
+      expect(unknown.exit.exitCode).toBe(255);
+      expect(unknown.stderr).toMatch(/^process-spawner-parallel: unknown option --tagstring\nusage: process-spawner-parallel /);
+    }));
+
   it.each(OPTION_MEANINGS)('%s', (_name, test) => expectNoLeaks(() => compare(withFiles(test, 'args.txt'))));
   it.each(FAILURE_RULES)('%s', (_name, test) => expectNoLeaks(() => compare(test)));
   it.each(PIPE_CASES)('%s', (_name, test) =>
