@@ -263,6 +263,7 @@ export function commandPoolInvocation(flags: RawFlags, common: Common, command: 
   if (pipe === null && sources.length === 0) sources.push({ kind: 'stdin' });
   const remote = wrap('--sshlogin', () => parseRemote(flags));
   if (pipe !== null && remote !== null) throw new UsageError('--pipe with --sshlogin is not supported: the blocks go to local runs only');
+  if (pipe !== null && flags.booleans.has('--dry-run')) throw new UsageError('--dry-run with --pipe is not supported: the blocks are cut as they are read');
   return {
     mode: 'commands',
     ...common,
