@@ -21,6 +21,7 @@ import type { RemoteHost } from './remote-args';
 import { isLocal, remoteArgv, remoteFiles, remoteLine } from './remote';
 import { displayCommand, expandCommand } from './replace';
 import { ResultsDirectory, type RunResultFiles } from './results';
+import { ProgramPaths } from './program-paths';
 import { SpoolDirectory } from './spool';
 
 // After SIGTERM, how long a run's process group gets before SIGKILL.
@@ -76,6 +77,7 @@ export class CommandPool {
   private readonly startedAt = performance.now();
   // Our environment, read once: each read of process.env goes through a getter, per variable.
   private readonly baseEnv = { ...process.env };
+  private readonly programs = new ProgramPaths();
   private jobs: Job[] = [];
   // False while --pipe is still cutting blocks of the input: more jobs may come.
   private inputEnded = true;
@@ -273,7 +275,8 @@ export class CommandPool {
     if (invocation.echoCommand !== null && attempt === 1) this.echoCommand(job, slot, output);
     let child: Subprocess;
     try {
-      child = spawn(file, args, {
+      child = spawn(this.programs.resolve(file, this.baseEnv['PATH']), args, {
+        argv0: file,
         // A block of --pipe goes to stdin; a remote run's ssh gets a pipe we keep open (see remote.ts).
         stdio: [job.input !== undefined || !isLocal(host) ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         processGroup: 0,
