@@ -250,7 +250,8 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
 
 /** What the options of a pool of commands mean, for either command (`dialect` says where they differ). */
 export function commandPoolInvocation(flags: RawFlags, common: Common, command: CommandTemplate, dialect: Dialect): CommandPoolInvocation {
-  const sources = [...flags.sources, ...(flags.lists.get('--arg-file') ?? []).map((file): ArgumentSource => ({ kind: 'file', path: file }))];
+  // As parallel: the -a files first, then the ::: and :::: sources.
+  const sources = [...(flags.lists.get('--arg-file') ?? []).map((file): ArgumentSource => ({ kind: 'file', path: file })), ...flags.sources];
   if (flags.booleans.has('--link')) sources.forEach((source, index) => index > 0 && (source.link ??= 'wrap'));
   const outputs = ['--ungroup', '--line-buffer', '--group'].filter((name) => flags.booleans.has(name));
   if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output mode`);
@@ -405,8 +406,8 @@ function readSources(argv: readonly string[], start: number, flags: RawFlags): v
     const marker = argv[i] as string;
     const items: string[] = [];
     for (i++; i < argv.length && !isSourceMarker(argv[i] as string); i++) items.push(argv[i] as string);
-    const link = marker.endsWith('+') ? { link: 'shortest' as const } : {};
-    if (link.link !== undefined && flags.sources.length === 0) throw new UsageError(`${marker} links to the input source before it: give one first`);
+    // With no ::: or :::: source before it, a linked marker is a plain one (as in parallel).
+    const link = marker.endsWith('+') && flags.sources.length > 0 ? { link: 'shortest' as const } : {};
     if (marker.startsWith('::::')) {
       if (items.length === 0) throw new UsageError(`${marker} needs a file after it`);
       for (const file of items) flags.sources.push(file === '-' ? { kind: 'stdin', ...link } : { kind: 'file', path: file, ...link });

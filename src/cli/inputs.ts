@@ -106,7 +106,12 @@ function spreadJobs(jobs: readonly Job[], slots: number, maxBytes: number): Job[
 async function itemsOf(source: ArgumentSource, delimiter: string | null): Promise<string[]> {
   switch (source.kind) {
     case 'values':
-      return source.values;
+      // As parallel: a ::: argument holding the delimiter (a newline by default) is several.
+      return source.values.flatMap((value) => {
+        const items = value.split(delimiter ?? '\n');
+        if (items.length > 1 && items.at(-1) === '') items.pop();
+        return items;
+      });
     case 'range':
       return Array.from({ length: source.count }, (_, i) => String(i));
     case 'file':

@@ -101,10 +101,8 @@ function modify(value: string, modifier: string | undefined): string {
   }
 }
 
-// `dir/a.tar.gz` -> `dir/a.tar`; a dot in a directory name or a leading dot is no extension.
+// As parallel (`s:\.[^/.]*$::`): `dir/a.tar.gz` -> `dir/a.tar`, `.bashrc` -> ``, and a dot in a
+// directory name is no extension (`dir.x/f` stays).
 function withoutExtension(value: string): string {
-  const base = path.posix.basename(value);
-  const dot = base.lastIndexOf('.');
-  if (dot <= 0) return value;
-  return value.slice(0, value.length - (base.length - dot));
+  return value.replace(/\.[^/.]*$/, '');
 }

@@ -55,6 +55,11 @@ const OPTION_MEANINGS: [string, Case][] = [
   ['--dry-run shows no exec of ours', { args: ['--dry-run', '-k', 'cd /tmp && echo {}', ':::', "it's", 'x y'], stdout: "cd /tmp && echo 'it'\"'\"'s'\ncd /tmp && echo 'x y'\n" }],
   ['-r: no run for an empty line', { args: ['-k', '-r', 'echo', 'x{}'], input: 'a\n\nb\n', stdout: 'xa\nxb\n' }],
   ['--tag', { args: ['-k', '--tag', 'echo', 'x', ':::', 'a b'], stdout: 'a b\tx a b\n' }],
+  ['{.} and {/.} as parallel cuts them', { args: ['-k', 'echo', '{.}+{/.}', ':::', '.bashrc', 'a.b.c', 'dir.x/f', 'a/.b'], stdout: '+\na.b+a.b\ndir.x/f+f\na/+\n' }],
+  ['-d splits ::: arguments too', { args: ['-k', '-d', ',', 'echo', ':::', 'a,b', 'c'], stdout: 'a\nb\nc\n' }],
+  ['-a first, then :::', { args: ['-k', '-a', '', 'echo', ':::', 'x', 'y'], stdout: 'a.tar.gz x\na.tar.gz y\ndir/b c x\ndir/b c y\n' }],
+  [':::: FILE ::::+ FILE', { args: ['-k', 'echo', '::::', '', '::::+', ''], stdout: 'a.tar.gz a.tar.gz\ndir/b c dir/b c\n' }],
+  ['the empty argument is one', { args: ['-k', 'echo', '[{}]', ':::', '', 'a'], stdout: '[]\n[a]\n' }],
 ];
 
 // Item 3: the halt rules and --retries.
@@ -80,9 +85,9 @@ const PIPE_CASES: [string, Case][] = [
   ['--pipepart --block 30k', { args: ['--pipepart', '-a', '', '--block', '30k', '-k', 'wc -c'] }],
 ];
 
-// Cases that name a file of the temp directory: '' after -a.
+// Cases that name a file of the temp directory: '' after -a or ::::+.
 function withFiles(test: Case, file: string): Case {
-  const args = test.args.map((arg, i) => (arg === '' && test.args[i - 1] === '-a' ? path.join(directory, file) : arg));
+  const args = test.args.map((arg, i) => (arg === '' && ['-a', '::::', '::::+'].includes(test.args[i - 1] as string) ? path.join(directory, file) : arg));
   return { ...test, args };
 }
 
