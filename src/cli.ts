@@ -137,6 +137,6 @@ Examples:
   printf 'a\\nb\\n' | process-spawner --worker "node worker.js" -j 2
 `;
 
-export const PROCESS_SPAWNER: CommandLine = { name: 'process-spawner', usage: USAGE, help: HELP, parse: parseArguments };
+const PROCESS_SPAWNER: CommandLine = { name: 'process-spawner', usage: USAGE, help: HELP, parse: parseArguments };
 
 if (require.main === module) runCommandLine(PROCESS_SPAWNER);

@@ -318,7 +318,7 @@ function pipeOf(flags: RawFlags): PipeSettings | null {
 }
 
 /** As parallel: K M G T P are powers of 1024 (`1M`), k m g t p powers of 1000 (`200k`); or bytes. */
-export function blockBytesOf(text: string | undefined): number {
+function blockBytesOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_BLOCK_BYTES;
   const match = /^(\d+(?:\.\d+)?)([KMGTPkmgtp]?)$/.exec(text);
   if (match === null) throw new RangeError(`expected a size like 1M, 512K, 200k or a number of bytes, got '${text}'`);

@@ -48,7 +48,7 @@ export function encodeBytes(text: string): Buffer {
   return Buffer.concat(parts);
 }
 
-export function hasEscapedBytes(text: string): boolean {
+function hasEscapedBytes(text: string): boolean {
   return ESCAPED_BYTE.test(text);
 }
 

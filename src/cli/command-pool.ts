@@ -82,8 +82,8 @@ export class CommandPool {
   // False while --pipe is still cutting blocks of the input: more jobs may come.
   private inputEnded = true;
   private reader: BlockReader | null = null;
-  // The host of each job slot (index: the slot, 1-based); null: this machine.
-  private slotHosts: (RemoteHost | null)[] = [];
+  // The host of each job slot (slot n at index n - 1); null: this machine.
+  private readonly slotHosts: (RemoteHost | null)[] = [];
   private skip = new Set<number>();
   private joblog: JobLog | null = null;
   private workers = 1;
@@ -164,22 +164,23 @@ export class CommandPool {
   }
 
   // Job slots 1..N: N is -j (-j 0: one per input, capped), or with hosts the sum of theirs
-  // (N/login, else -j each). Free slots are taken from the end: listed so that hosts alternate.
+  // (N/login, else -j each), numbered host after host. Free slots are taken from the end of the
+  // list, which is laid out so that the hosts take turns: host 1's first, host 2's first, ...
   private placeSlots(): void {
     const { invocation } = this;
-    const perHost = invocation.workers === 0 ? (invocation.pipe === null ? Math.min(Math.max(this.jobs.length, 1), MAX_JOBS_FOR_ZERO) : availableParallelism()) : invocation.workers;
+    const perHost = invocation.workers !== 0 ? invocation.workers : invocation.pipe === null ? Math.min(Math.max(this.jobs.length, 1), MAX_JOBS_FOR_ZERO) : availableParallelism();
     const hosts: (RemoteHost | null)[] = invocation.remote?.hosts ?? [null];
-    const counts = hosts.map((host) => host?.slots ?? perHost);
-    this.slotHosts = [null];
-    hosts.forEach((host, h) => {
-      for (let k = 0; k < (counts[h] as number); k++) this.slotHosts.push(host);
-    });
-    this.workers = this.slotHosts.length - 1;
-    const order: number[] = [];
-    for (let k = 0, first = 1; k < Math.max(...counts); k++) {
-      hosts.forEach((_, h) => k < (counts[h] as number) && order.push(first + counts.slice(0, h).reduce((a, b) => a + b, 0) + k));
+    const firstSlots: number[] = [];
+    for (const host of hosts) {
+      firstSlots.push(this.slotHosts.length + 1);
+      for (let k = 0; k < (host?.slots ?? perHost); k++) this.slotHosts.push(host);
     }
-    this.freeSlots.push(...order.reverse());
+    this.workers = this.slotHosts.length;
+    const turns: number[] = [];
+    for (let k = 0; turns.length < this.workers; k++) {
+      hosts.forEach((host, h) => k < (host?.slots ?? perHost) && turns.push((firstSlots[h] as number) + k));
+    }
+    this.freeSlots.push(...turns.reverse());
   }
 
   private totalSlots(): number {
@@ -194,8 +195,9 @@ export class CommandPool {
     this.reader = new BlockReader(
       this.invocation.pipe as NonNullable<CommandPoolInvocation['pipe']>,
       (block) => {
+        // The block waits for a slot with the reader paused; launchMore resumes it once started.
         this.jobs.push({ seq: this.jobs.length + 1, args: [], input: block });
-        if (this.jobs.length - this.next >= 1) this.reader?.pause();
+        this.reader?.pause();
         this.launchMore();
       },
       (error) => {
@@ -253,7 +255,7 @@ export class CommandPool {
   private takeSlot(job: Job): number | null {
     if (job.host === undefined) return this.freeSlots.pop() as number;
     for (let index = this.freeSlots.length - 1; index >= 0; index--) {
-      if (this.slotHosts[this.freeSlots[index] as number] === job.host) return this.freeSlots.splice(index, 1)[0] as number;
+      if (this.slotHosts[(this.freeSlots[index] as number) - 1] === job.host) return this.freeSlots.splice(index, 1)[0] as number;
     }
     return null;
   }
@@ -268,7 +270,7 @@ export class CommandPool {
 
   private launch(job: Job, order: number, slot: number, attempt: number): void {
     const { invocation } = this;
-    const host = job.host ?? this.slotHosts[slot] ?? null;
+    const host = job.host ?? this.slotHosts[slot - 1] ?? null;
     const runEnv = { PARALLEL_SEQ: String(job.seq), PARALLEL_JOBSLOT: String(slot), PROCESS_SPAWNER_SEQ: String(job.seq), PROCESS_SPAWNER_SLOT: String(slot) };
     const [file, ...args] = this.argvOf(job, slot, host, runEnv) as [string, ...string[]];
     const output = new RunOutput(this.printer, order, invocation.tag ? job.args.join(' ') : null, this.spoolDirectory);

@@ -76,7 +76,7 @@ export function groupJobs(jobs: readonly Job[], perRun: number, spreadOver: numb
 }
 
 /** What -m and -X put on one command line at most: well under Linux's 2 MiB for argv and envp. */
-export const MAX_ARGUMENT_BYTES = 128 * 1024;
+const MAX_ARGUMENT_BYTES = 128 * 1024;
 
 // -m, -X: as parallel does once the whole input is read, the inputs go to `slots` runs as evenly
 // as can be (10 inputs at -j 2: 5 and 5), and a run whose arguments pass `maxBytes` is cut.

@@ -90,11 +90,6 @@ export function watchOwnOutputs(): void {
   }
 }
 
-/** The error code with which our stdout or stderr failed, or undefined while it works. */
-export function outputFailure(stream: OwnOutput): string | undefined {
-  return goneOutputs.get(stream);
-}
-
 /** Calls `then` for each of our outputs that fails (at once for one that has). Returns the remover. */
 export function onOutputGone(then: (stream: OwnOutput) => void): () => void {
   for (const stream of goneOutputs.keys()) queueMicrotask(() => then(stream));

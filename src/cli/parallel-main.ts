@@ -46,6 +46,6 @@ the signal that stopped it (SIGINT, SIGTERM, SIGHUP; SIGPIPE when its reader is 
 usage or internal error. docs/cli.md lists every difference from GNU parallel.
 `;
 
-export const PARALLEL_COMPATIBLE: CommandLine = { name: NAME, usage: USAGE, help: HELP, parse: parseParallelArguments };
+const PARALLEL_COMPATIBLE: CommandLine = { name: NAME, usage: USAGE, help: HELP, parse: parseParallelArguments };
 
 if (require.main === module) runCommandLine(PARALLEL_COMPATIBLE);

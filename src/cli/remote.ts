@@ -25,7 +25,7 @@ export function isLocal(host: RemoteHost | null | undefined): boolean {
 }
 
 /** The remote command line for `line` (a shell line), with the run's variables exported. */
-export function remoteCommand(line: string, env: Readonly<Record<string, string>>): string {
+function remoteCommand(line: string, env: Readonly<Record<string, string>>): string {
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`);
   return [...assignments, 'sh', '-c', shellQuote(WRAPPER), 'sh', shellQuote(line)].join(' ');
 }
