@@ -179,6 +179,15 @@ describe('failures, logs and policy', () => {
       expect(percent.exit.exitCode).toBe(1);
     }));
 
+  it('as in parallel: the joblog and --dry-run show the command as written (no exec of ours), a timeout is Exitval -1', () =>
+    expectNoLeaks(async () => {
+      const joblog = path.join(directory, 'joblog-parallel.tsv');
+      await cli(['-k', '--joblog', joblog, '--timeout', '300ms', 'cd / && sleep {}', ':::', '0', '5']);
+      const rows = readFileSync(joblog, 'utf8').trimEnd().split('\n').slice(1).map((row) => row.split('\t'));
+      expect(rows.map((row) => [row[6], row[7], row[8]])).toEqual([['0', '0', 'cd / && sleep 0'], ['-1', '15', 'cd / && sleep 5']]);
+      expect((await cli(['--dry-run', 'cd / && echo {}', ':::', 'a b'])).stdout).toBe("cd / && echo 'a b'\n");
+    }));
+
   it('--json keeps each run\'s stdout and stderr, or their paths under --results', () =>
     expectNoLeaks(async () => {
       const summary = JSON.parse((await cli(['--json', 'echo o{}; echo e{} >&2', ':::', '1'])).stdout);

@@ -37,6 +37,7 @@ const OPTION_MEANINGS: [string, Case][] = [
   ['-n 2 with {} quoting each argument', { args: ['-k', '-n', '2', 'echo', '[{}]', ':::', 'a b', 'c'], stdout: '[a b c]\n' }],
   ['-N0: a run per input, none used', { args: ['-k', '-N0', 'echo', 'x', ':::', 'a', 'b'], stdout: 'x\nx\n' }],
   ['--timeout in seconds', { args: ['-k', '--timeout', '5', 'sleep 0.2; echo ok {}', ':::', 'a', 'b'], stdout: 'ok a\nok b\n', status: 0 }],
+  ['--timeout with a unit: 1m', { args: ['-k', '--timeout', '1m', 'echo', ':::', 'a'], stdout: 'a\n', status: 0 }],
   ['--timeout 0.3 stops a run', { args: ['-k', '--timeout', '0.3', 'sleep {}; echo {}', ':::', '0', '3'], stdout: '0\n', status: 1 }],
   ['-q quotes the command', { args: ['-q', 'echo', '$x', '{}', ':::', 'a b'], stdout: '$x a b\n' }],
   ['-I a replacement string of the user\'s choice', { args: ['-k', '-I', ',,', 'echo', ',,', '{}', '{.}', ':::', 'a.b'], stdout: 'a.b {} a\n' }],
