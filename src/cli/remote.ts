@@ -40,12 +40,15 @@ export function remoteArgv(settings: RemoteSettings, host: RemoteHost, line: str
   const enter = settings.workdir === null ? '' : `mkdir -p -- ${shellQuote(settings.workdir)} && cd -- ${shellQuote(settings.workdir)} && `;
   const remote = (command: string) => `${ssh} ${shellQuote(`${enter}${command}`)}`;
   const steps: string[] = [];
+  // Each copy is written to a temp name and renamed over the file: a host that shares the file
+  // system with us (ssh to this very machine) must not truncate the file it is reading.
   for (const file of files.transfer) {
-    steps.push(`${remote(`mkdir -p -- ${shellQuote(dirname(file))} && cat > ${shellQuote(file)}`)} < ${shellQuote(file)} || exit 255`);
+    const copy = `mkdir -p -- ${shellQuote(dirname(file))} && cat > ${temp(file)} && mv -f -- ${temp(file)} ${shellQuote(file)}`;
+    steps.push(`${remote(copy)} < ${shellQuote(file)} || exit 255`);
   }
   steps.push(`${ssh} ${shellQuote(remoteCommand(`${enter}${line}`, env))}; s=$?`);
   for (const file of files.returns) {
-    steps.push(`mkdir -p -- ${shellQuote(dirname(file))} && ${remote(`cat -- ${shellQuote(file)}`)} > ${shellQuote(file)}`);
+    steps.push(`mkdir -p -- ${shellQuote(dirname(file))} && ${remote(`cat -- ${shellQuote(file)}`)} > ${temp(file)} && mv -f -- ${temp(file)} ${shellQuote(file)}`);
   }
   const cleaned = settings.cleanup ? [...files.transfer, ...files.returns] : [];
   if (cleaned.length > 0) steps.push(remote(`rm -f -- ${cleaned.map(shellQuote).join(' ')}`));
@@ -58,6 +61,11 @@ export function remoteFiles(settings: RemoteSettings, job: Job, slot: number): {
   const expand = (names: string[]) =>
     names.map((name) => expandCommand({ argv: [name], shell: false }, job, slot, { append: false, context: false }).join(' '));
   return { transfer: expand(settings.transfer), returns: expand(settings.returns) };
+}
+
+// A name beside `file` for its copy in progress, unique to the shell writing it ($$).
+function temp(file: string): string {
+  return `${shellQuote(`${file}.process-spawner-`)}$$`;
 }
 
 function dirname(file: string): string {

@@ -59,7 +59,7 @@ describe('remote runs over ssh (-S, --slf, --transferfile, --return, --cleanup, 
     });
   });
 
-  it('--trc: the file goes there, the result comes back, both are removed there (in --workdir)', async (context) => {
+  it('--trc: the file goes there, the result comes back, both are removed there (in --workdir); a shared file system loses nothing', async (context) => {
     const server = daemon();
     if (server === null) return context.skip();
     await expectNoLeaks(async () => {
@@ -76,6 +76,12 @@ describe('remote runs over ssh (-S, --slf, --transferfile, --return, --cleanup, 
       // Cleaned up on the host: the workdir is left empty.
       expect(existsSync(path.join(remote, 'one.txt'))).toBe(false);
       expect(existsSync(path.join(remote, 'one.txt.out'))).toBe(false);
+      // The host is this machine: a file sent to and returned from its own path is kept whole.
+      const same = path.join(local, 'same.txt');
+      writeFileSync(same, 'kept\n');
+      const roundTrip = await cli(['-S', HOSTS[0], '--ssh', server.ssh, '--transferfile', same, '--return', same, 'cat {} > /dev/null', ':::', same]);
+      expect(roundTrip.exit.exitCode, roundTrip.stderr).toBe(0);
+      expect(readFileSync(same, 'utf8')).toBe('kept\n');
     });
   });
 
