@@ -65,13 +65,21 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
  */
 async function waitForPipes(child: Subprocess, closed: Promise<void>, stopRequested: Promise<void>): Promise<void> {
   const first = await Promise.race([closed.then(() => 'closed' as const), stopRequested.then(() => 'stop' as const)]);
-  if (first === 'closed') return;
-  const inTime = await Promise.race([closed.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
-  if (inTime) return;
+  if (first === 'closed' || (await closedWithin(closed, STOP_GRACE_MS))) return;
   child.killGroup('SIGKILL');
   child.stdout?.destroy();
   child.stderr?.destroy();
-  await Promise.race([closed, sleep(STOP_GRACE_MS)]);
+  await closedWithin(closed, STOP_GRACE_MS);
+}
+
+/** Whether `closed` resolves within `ms`; the timer is cleared either way (it must not hold us). */
+async function closedWithin(closed: Promise<void>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([closed.then(() => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+  } finally {
+    timer.abort();
+  }
 }
 
 // A terminal's output goes to the child as it is (it sees a terminal: colours, line buffering);
