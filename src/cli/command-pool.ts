@@ -18,7 +18,7 @@ import { BlockReader } from './pipe';
 import { haltExitStatus, haltReached, percentTimeoutMs } from './policy';
 import { Progress } from './progress';
 import type { RemoteHost } from './remote-args';
-import { isLocal, remoteArgv, remoteFiles, remoteLine } from './remote';
+import { askHostSlots, isLocal, remoteArgv, remoteFiles, remoteLine } from './remote';
 import { displayCommand, expandCommand } from './replace';
 import { ResultsDirectory, type RunResultFiles } from './results';
 import { ProgramPaths } from './program-paths';
@@ -118,8 +118,10 @@ export class CommandPool {
     const { invocation } = this;
     if (invocation.pipe === null) this.jobs = await this.readAllJobs();
     if (invocation.resume !== 'no') this.skip = seqsToSkip(invocation.joblog as string, invocation.resume);
-    this.placeSlots();
-    if (invocation.dryRun) return this.dryRun();
+    if (invocation.dryRun) {
+      this.placeSlots();
+      return this.dryRun();
+    }
     if (invocation.joblog !== null) this.joblog = JobLog.open(invocation.joblog, invocation.resume !== 'no');
     const removeHandlers = onInterrupt(
       (signal) => this.stop(signal),
@@ -127,6 +129,8 @@ export class CommandPool {
     );
     const finished = new Promise<void>((resolve) => (this.finish = resolve));
     try {
+      if (invocation.remote !== null) await askHostSlots(invocation.remote);
+      this.placeSlots();
       if (invocation.pipe !== null) this.startReadingBlocks();
       this.launchMore();
       await finished;

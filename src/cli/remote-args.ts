@@ -26,6 +26,8 @@ export interface RemoteSettings {
   spread: 'jobs' | 'onall' | 'nonall';
   /** --workdir: where runs start and files go on the host (`.`: our working directory); null: the login's home. */
   workdir: string | null;
+  /** No -j given: each host without N/ runs as many at once as it has CPUs, asked over ssh. */
+  askSlots: boolean;
 }
 
 export const LOCAL = ':';
@@ -53,6 +55,7 @@ export function parseRemote(flags: RawFlags): RemoteSettings | null {
     cleanup: flags.booleans.has('--cleanup') || trc.length > 0,
     spread,
     workdir: workdirOf(flags.values.get('--workdir')),
+    askSlots: !flags.values.has('--jobs'),
   };
 }
 

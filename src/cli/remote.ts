@@ -9,6 +9,8 @@
 // when we kill ssh. The wrapper starts it in the background and watches its stdin, which is the
 // ssh channel (our end is a pipe we keep open and never write): at EOF (ssh is gone, or the run
 // ended) it kills the session's process group, which sshd made for the command.
+import { availableParallelism } from 'node:os';
+import { run } from '../run';
 import type { Job } from './inputs';
 import { LOCAL, type RemoteHost, type RemoteSettings } from './remote-args';
 import { expandCommand } from './replace';
@@ -71,6 +73,36 @@ function temp(file: string): string {
 function dirname(file: string): string {
   const slash = file.lastIndexOf('/');
   return slash < 0 ? '.' : slash === 0 ? '/' : file.slice(0, slash);
+}
+
+// How long a host gets to say how many CPUs it has before -j's number is used for it.
+const ASK_TIMEOUT_MS = 10_000;
+
+/**
+ * As parallel: with no -j, a host named without N/ runs as many at once as it has CPUs (this
+ * machine's count for `:`). Each host is asked once, all at the same time; one that cannot say
+ * gets this machine's count.
+ */
+export async function askHostSlots(settings: RemoteSettings): Promise<void> {
+  if (!settings.askSlots) return;
+  await Promise.all(
+    settings.hosts
+      .filter((host) => host.slots === null)
+      .map(async (host) => {
+        host.slots = isLocal(host) ? availableParallelism() : ((await cpusOf(settings, host)) ?? availableParallelism());
+      }),
+  );
+}
+
+async function cpusOf(settings: RemoteSettings, host: RemoteHost): Promise<number | null> {
+  const [ssh, ...args] = settings.ssh as [string, ...string[]];
+  try {
+    const result = await run(ssh, [...args, host.login, 'nproc 2>/dev/null || getconf _NPROCESSORS_ONLN'], { timeout: ASK_TIMEOUT_MS, processGroup: 0 });
+    const cpus = Number(result.stdout.trim());
+    return Number.isSafeInteger(cpus) && cpus > 0 ? cpus : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The shell line a remote host runs for a template's expansion. */

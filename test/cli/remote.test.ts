@@ -2,7 +2,7 @@
 // and user keys, two host aliases in an ssh config, as docs/cli.md shows a user), side by side
 // with GNU parallel where it is installed. Skipped, with the reason, where sshd cannot run.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, spawnedPids, startCli, waitForOutput } from '../helpers/cli';
@@ -51,6 +51,11 @@ describe('remote runs over ssh (-S, --slf, --transferfile, --return, --cleanup, 
         const reference = await runWith(theirs(args), '', { env });
         expect({ stdout: mine.stdout, status: mine.exit.exitCode }, args.join(' ')).toEqual({ stdout: reference.stdout, status: reference.exit.exitCode });
       }
+      // With no -j each host runs as many as it has CPUs (it is asked, as parallel asks it); -j N: N each.
+      const asked = JSON.parse((await cli(['--json', '-S', hosts, '--ssh', server.ssh, 'true', ':::', 'a'])).stdout);
+      expect(asked.workers).toBe(2 * availableParallelism());
+      const given = JSON.parse((await cli(['--json', '-j', '1', '-S', `${hosts},3/:`, '--ssh', server.ssh, 'true', ':::', 'a'])).stdout);
+      expect(given.workers).toBe(5);
       // process-spawner takes the same options; --slf reads the hosts from a file.
       const loginFile = path.join(directory, 'logins');
       writeFileSync(loginFile, `# the test hosts\n${HOSTS.join('\n')}\n`);
