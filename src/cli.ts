@@ -1,20 +1,7 @@
 #!/usr/bin/env node
 // The process-spawner command. docs/cli.md is its reference; HELP below is the same, shorter.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ProcessSpawnerError, SpawnError } from './errors';
-import { parseArguments, UsageError, type Invocation } from './cli/args';
-import { CommandPool } from './cli/command-pool';
-import { becomeSubreaper, endAdoptedChildren } from './cli/descendants';
-import { InputError } from './cli/inputs';
-import { log } from './cli/lifecycle';
-import { runSingle } from './cli/single';
-import { WorkerPoolRun } from './cli/worker-pool';
-
-/** Usage errors and internal errors, as GNU parallel. */
-export const USAGE_STATUS = 255;
-// What adopted descendants get between SIGTERM and SIGKILL at the end.
-const ADOPTED_GRACE_MS = 1000;
+import { parseArguments } from './cli/args';
+import { runCommandLine, type CommandLine } from './cli/main';
 
 const USAGE = `usage: process-spawner [options] "command string" | -- file [arg...]
        process-spawner [options] command [{}...] ::: arg... [::: arg...] [:::: file]
@@ -38,19 +25,25 @@ WINCH ALRM) is forwarded to it, once.
   --no-shell              split the command string with shell quoting, never use sh
 
 A POOL OF COMMANDS (like GNU parallel and xargs -P): one run per argument, at most N at once.
+A replacement string ({} ...) in the command, :::, -a or any option below makes a pool.
+(process-spawner-parallel is the same pool with every option as GNU parallel means it.)
 Arguments:
-  ::: a b c               the arguments; several ::: combine as a cross product
+  ::: a b c               the arguments; several ::: combine as a cross product; :::+ pairs
+                          a source with the one before it item by item (--link, --xapply: all,
+                          the shorter wrapping around)
   :::: FILE, -a FILE      one argument per line of FILE (:::: - is stdin); also --arg-file FILE
-  (none)                  one argument per line of stdin, when any pool option is given
+  (none)                  one argument per line of stdin
   -n, --tasks M           M runs with the arguments 0..M-1 (not parallel's or xargs' -n: use -N)
   -N, --max-args n        n arguments per run (the last run gets what is left): {} is all of
-                          them, {1}..{n} each one; appended when the command has neither
+                          them, {1}..{n} each one; appended when the command has neither;
+                          -N 0: a run per argument, none of it in the command
   -0, --null              arguments end with NUL, not newline;  -d, --delimiter C: with C
-  -C, --colsep SEP        split each argument into columns {1} {2} ...
+  -C, --colsep REGEXP     split each argument into columns {1} {2} ... (a regular expression)
 Replacement strings in the command ({} is appended when there are none; values are quoted for
 the shell): {} the argument, {1} {2} a column, {.} without extension, {/} basename, {//} dirname,
 {/.} basename without extension, {#} the run's number (1-based), {%} its slot (1..N).
-Each run also gets PROCESS_SPAWNER_SEQ ({#}) and PROCESS_SPAWNER_SLOT ({%}) in its environment.
+Each run also gets PARALLEL_SEQ and PROCESS_SPAWNER_SEQ ({#}), PARALLEL_JOBSLOT and
+PROCESS_SPAWNER_SLOT ({%}) in its environment. Arguments are bytes: not only UTF-8.
   -j, -P, -w, --jobs N    runs at once (default: the CPUs); 0: one per argument (at most 256);
                           50%: half the CPUs. Also --workers, --max-procs. Short flags combine:
                           -kj4
@@ -71,19 +64,37 @@ Failures and logs:
   --resume                skip the runs already in the joblog; --resume-failed: run the failed
                           ones again, skip those that succeeded
   --halt now,fail=N       stop at N failed runs (kill the running ones); soon,fail=N: start no
-                          more, let the running ones end; now,success=N; N may be a percentage
-  --retries N             run a failed run again, up to N more times
+                          more, let the running ones end; success=N, done=N (any end); N may be
+                          a percentage. Exit status as parallel's: fail=1 the failed run's,
+                          success=N 0, fail=N% the percentage that failed
+  --retries N             N attempts in all for a failing run, as in parallel (0: until it succeeds)
   --delay T               at least T between two starts
   --timeout T             stop a run (its process group: SIGTERM, SIGKILL 2 s later) after T;
                           T as 500ms, 2s, 1m, or 200% of the median runtime so far
   --dry-run               print the commands, run nothing
   --eta, --bar            the progress line (with an ETA), even when stderr is not a terminal
+  --no-progress           no progress line, even on a terminal
   --json                  print a summary on stdout instead of the outputs: per run its status,
                           rusage, stdout and stderr (paths with --results)
   --drain-timeout T       after SIGINT or SIGTERM no queued run is started and the running ones
                           get T to finish (default 5s); then SIGTERM to their groups, SIGKILL 2 s
-                          later. A second SIGINT (Ctrl-C again) kills them at once. Exit 130/143.
-                          SIGHUP, or our reader gone (EPIPE), stops the runs at once.
+                          later. A second SIGINT (Ctrl-C again) kills them at once; then we die
+                          of the signal. SIGHUP, or our reader gone (EPIPE on stdout or stderr),
+                          stops the runs at once.
+Blocks of stdin (GNU parallel's --pipe):
+  --pipe, --spreadstdin   cut stdin into blocks of whole records, each the stdin of one run
+  --pipepart -a FILE      the same, from FILE
+  --block, --block-size SIZE   about SIZE bytes per block (1M default; k, M, G); -N n: n records
+  --recend STR, --recstart STR   where records end and start (default: a newline ends one)
+Remote runs over ssh (GNU parallel's):
+  -S, --sshlogin [N/]LOGIN,...   run on these hosts (N at once on each; ':' is this machine)
+  --sshloginfile, --slf FILE     the hosts, one a line
+  --ssh CMD               the ssh command (default $PARALLEL_SSH, else ssh)
+  --transferfile, --tf F  copy F there first; --return F: copy F back after; --cleanup: remove
+                          both there; --trc F: all three, {} transferred
+  --onall                 every run on every host;  --nonall: the command once on each host
+  --workdir, --wd DIR     where runs start and files go on the host (. : our working directory)
+  --worker "cmd" -S ...   protocol workers on the hosts, taken in turn
 
 A POOL OF PROTOCOL WORKERS (docs/protocol.md): each line of stdin (or --input FILE) is a task,
 results are printed one per line in input order; a failed task prints an empty line and its
@@ -93,12 +104,13 @@ error on stderr with the line number.
   -j N, --workers N       workers (default: the CPUs)
   --input FILE            tasks from FILE (the progress line then has a bar)
   --timeout T             a task running longer fails, and its worker is replaced
+  -S, --slf, --ssh        run the workers on these hosts over ssh (taken in turn)
   --retries N             send a task again when its worker dies under it
   --max-queue N           tasks read ahead at most (default: 4 per worker); none is read while
                           our stdout is full
   --drain-timeout T       after SIGINT/SIGTERM: no queued task is started, the running ones get
                           T to finish (default 5s), then SHUTDOWN_REQUEST, SIGTERM, SIGKILL;
-                          a second SIGINT kills the workers at once. Exit 130/143.
+                          a second SIGINT kills the workers at once; then we die of the signal.
   --json                  a summary: per task its status, result and worker pid
 
 Everywhere:
@@ -109,9 +121,11 @@ Everywhere:
 No child outlives the command: it is a child subreaper (prctl), and at the end every process
 left that it adopted (setsid, double fork) gets SIGTERM, then SIGKILL 1 s later, and is reaped.
 
-Exit status: one program: its status (128 + n for signal n; 127/126 when it cannot be run).
-Pools: 0 all succeeded, 1-100 the number of failed runs, 101 more than 100 failed, 130/143
-interrupted by SIGINT/SIGTERM, 141 our reader went away; 255 a usage or internal error.
+Exit status: one program: its status (127/126 when it cannot be run); when a signal ended it we
+die of the same one (SIGINT, SIGTERM, SIGHUP, SIGPIPE; else 128 + n). Pools: 0 all succeeded,
+1-100 the number of failed runs, 101 more than 100 failed, --halt's rules above; interrupted by
+SIGINT, SIGTERM, SIGHUP, or our reader gone: we die of that signal (SIGPIPE for the reader), as
+xargs does, so a shell loop around us stops; 255 a usage or internal error.
 
 Examples:
   process-spawner "echo hello world"
@@ -124,73 +138,6 @@ Examples:
   printf 'a\\nb\\n' | process-spawner --worker "node worker.js" -j 2
 `;
 
-function version(): string {
-  const packageJson = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
-  return packageJson.version;
-}
+const PROCESS_SPAWNER: CommandLine = { name: 'process-spawner', usage: USAGE, help: HELP, parse: parseArguments };
 
-async function dispatch(invocation: Exclude<Invocation, { mode: 'help' } | { mode: 'version' }>): Promise<number> {
-  switch (invocation.mode) {
-    case 'single':
-      return runSingle(invocation);
-    case 'commands':
-      return new CommandPool(invocation).run();
-    case 'workers':
-      return new WorkerPoolRun(invocation).run();
-  }
-}
-
-function usageError(message: string): number {
-  log(message);
-  process.stderr.write(`${USAGE}\n`);
-  return USAGE_STATUS;
-}
-
-export async function main(argv: string[]): Promise<number> {
-  let invocation: Invocation;
-  try {
-    invocation = parseArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usageError(error.message);
-  }
-  if (invocation.mode === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (invocation.mode === 'version') {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  const subreaperError = becomeSubreaper();
-  if (subreaperError !== 0 && invocation.verbose) log(`prctl(PR_SET_CHILD_SUBREAPER) failed (errno ${subreaperError}): orphans go to init`);
-  try {
-    return await dispatch(invocation);
-  } catch (error) {
-    if (error instanceof InputError) return usageError(error.message);
-    if (error instanceof SpawnError) {
-      log(`${invocation.command.argv[0]}: ${error.message}`);
-      return error.exitCode ?? 127;
-    }
-    // A worker pool that cannot start: say why, as a tool does, without a stack trace.
-    if (error instanceof ProcessSpawnerError) {
-      log(error.message);
-      return USAGE_STATUS;
-    }
-    log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return USAGE_STATUS;
-  } finally {
-    const ended = await endAdoptedChildren(ADOPTED_GRACE_MS);
-    if (ended > 0 && invocation.verbose) log(`ended ${ended} adopted process${ended === 1 ? '' : 'es'} left behind by the runs`);
-  }
-}
-
-if (require.main === module) {
-  // Once our reader is gone, what is still printed goes nowhere; each mode decides how to stop.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-  main(process.argv.slice(2)).then((status) => {
-    process.exitCode = status;
-  });
-}
+if (require.main === module) runCommandLine(PROCESS_SPAWNER);

@@ -1,10 +1,14 @@
 // The command line of process-spawner, parsed into one of its three forms. Options come first;
 // the first word that is not an option starts the command, which runs to the end or to the first
 // `:::`/`::::` (as in GNU parallel). Combined short flags (`-kj4`) and `--name=value` work.
+// The reading of flags and what most options mean are shared with the parallel-compatible command
+// (parallel-args.ts), which has its own table of names and its own meanings for a few of them.
 import { availableParallelism } from 'node:os';
 import type { SpawnMethod } from '../options';
 import { parseDuration, parseHalt, type Halt, type TimeoutLimit } from './policy';
-import { commandTemplate, type CommandTemplate } from './shell';
+import type { Expansion } from './replace';
+import { parseRemote, type RemoteSettings } from './remote-args';
+import { commandTemplate, replacementPattern, type CommandTemplate, type TemplateOptions } from './shell';
 
 export class UsageError extends Error {}
 UsageError.prototype.name = 'UsageError';
@@ -23,8 +27,25 @@ export interface SingleInvocation extends Common {
   command: CommandTemplate;
 }
 
-/** Where the arguments of the runs come from, combined as a cross product in order. */
-export type ArgumentSource = { kind: 'values'; values: string[] } | { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: 'range'; count: number };
+/**
+ * Where the arguments of the runs come from, combined as a cross product in order. `link`: how a
+ * source pairs with the one before it instead (`:::+`: item by item, as far as the shorter goes;
+ * --link: item by item, the shorter wrapping around).
+ */
+export type ArgumentSource = ({ kind: 'values'; values: string[] } | { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: 'range'; count: number }) & {
+  link?: 'shortest' | 'wrap';
+};
+
+/** --pipe: stdin (or a file, --pipepart) cut into blocks of whole records, one block per run. */
+export interface PipeSettings {
+  blockBytes: number;
+  /** -N n: n records per block instead of a size. */
+  records: number | null;
+  recend: string;
+  recstart: string;
+  /** --pipepart: the blocks come from this file (-a FILE). */
+  file: string | null;
+}
 
 export type OutputMode = 'group' | 'line-buffer' | 'ungroup';
 
@@ -34,13 +55,21 @@ export interface CommandPoolInvocation extends Common {
   /** A number, or 0: as many as there are runs (capped). */
   workers: number;
   sources: ArgumentSource[];
-  /** Arguments go at the end of a command with no replacement string (not with --tasks). */
-  appendArguments: boolean;
-  /** -N, --max-args: inputs per run (1 unless given). */
+  expansion: Expansion;
+  /** -N, --max-args: inputs per run (1 unless given); 0: one input per run, none of it used. */
   maxArgs: number;
+  /** -m, -X: as many inputs per run as fit, spread evenly over the job slots. */
+  spreadArguments: boolean;
   /** Splits input items; null: lines ('\n'). */
   delimiter: string | null;
-  colsep: string | null;
+  /** --colsep: a regular expression, as in parallel. */
+  colsep: RegExp | null;
+  /** -r: no run for an empty input line. */
+  skipEmpty: boolean;
+  /** -v (parallel) and -t: each run's command, printed before its output, or on stderr. */
+  echoCommand: 'stdout' | 'stderr' | null;
+  pipe: PipeSettings | null;
+  remote: RemoteSettings | null;
   keepOrder: boolean;
   output: OutputMode;
   tag: boolean;
@@ -48,11 +77,12 @@ export interface CommandPoolInvocation extends Common {
   joblog: string | null;
   resume: 'no' | 'done' | 'failed';
   halt: Halt | null;
-  retries: number;
+  /** Attempts in all for a failing run (as parallel's --retries); 0: until it succeeds. */
+  attempts: number;
   delayMs: number;
   timeout: TimeoutLimit | null;
   dryRun: boolean;
-  progress: 'auto' | 'bar' | 'eta';
+  progress: Progress;
   /** After SIGINT/SIGTERM: how long the running runs get to finish before SIGTERM. */
   drainTimeoutMs: number;
 }
@@ -67,47 +97,90 @@ export interface WorkerPoolInvocation extends Common {
   retries: number;
   maxQueue: number | null;
   drainTimeoutMs: number;
-  progress: 'auto' | 'bar' | 'eta';
+  progress: Progress;
+  remote: RemoteSettings | null;
 }
+
+/** The progress line: on a terminal (auto), always (bar, eta), or never (none). */
+export type Progress = 'auto' | 'bar' | 'eta' | 'none';
 
 export type Invocation = SingleInvocation | CommandPoolInvocation | WorkerPoolInvocation | { mode: 'help' } | { mode: 'version' };
 
-// The short flags: those that take a value, and those that do not.
-const SHORT_VALUE: Record<string, string> = { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', N: '--max-args', a: '--arg-file', d: '--delimiter', C: '--colsep' };
-const SHORT_BOOLEAN: Record<string, string> = { h: '--help', V: '--version', v: '--verbose', k: '--keep-order', u: '--ungroup', '0': '--null', q: '--quiet' };
-const LONG_ALIASES: Record<string, string> = { '--workers': '--jobs', '--lb': '--line-buffer', '--res': '--results', '--max-procs': '--jobs' };
-const VALUE_FLAGS = new Set([
-  '--jobs', '--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
-  '--results', '--joblog', '--halt', '--delay', '--drain-timeout', '--spawn-method',
-]);
-const BOOLEAN_FLAGS = new Set([
-  '--help', '--version', '--verbose', '--json', '--keep-order', '--no-shell', '--ungroup', '--line-buffer', '--group', '--tag',
-  '--null', '--quiet', '--resume', '--resume-failed', '--dry-run', '--eta', '--bar',
-]);
+/** The names of one command's options; readFlags() turns every alias into the long name. */
+export interface OptionTable {
+  shortValue: Readonly<Record<string, string>>;
+  shortBoolean: Readonly<Record<string, string>>;
+  longAliases: Readonly<Record<string, string>>;
+  valueFlags: ReadonlySet<string>;
+  booleanFlags: ReadonlySet<string>;
+}
+
+/** Where the two commands read the same option differently. */
+export interface Dialect {
+  /** --timeout and --delay: milliseconds by default (process-spawner) or seconds (parallel). */
+  duration(text: string, allowPercent: boolean): TimeoutLimit;
+  /** Whether a failed run prints a line on stderr unless -q (process-spawner; parallel prints none). */
+  reportFailures: boolean;
+  /** Without --bar or --eta: the progress line on a terminal (auto) or never. */
+  defaultProgress: Progress;
+  /** The shell for a command with shell syntax. */
+  shell: string;
+  /** Without --drain-timeout: what running runs get after SIGINT/SIGTERM (parallel stops them at once). */
+  drainTimeoutMs: number;
+}
+
+// Options that take several values, each use adding one.
+const LIST_FLAGS = new Set(['--arg-file', '--sshlogin', '--transferfile', '--return', '--trc']);
+// Shared by both commands, with the same meaning: --pipe and its settings, and the remote runs.
+export const PIPE_VALUE_FLAGS = ['--block', '--recend', '--recstart'];
+export const REMOTE_VALUE_FLAGS = ['--sshlogin', '--sshloginfile', '--ssh', '--transferfile', '--return', '--trc', '--workdir'];
+export const PIPE_REMOTE_BOOLEAN_FLAGS = ['--pipe', '--pipepart', '--link', '--cleanup', '--nonall', '--onall'];
+export const SHARED_ALIASES: Readonly<Record<string, string>> = {
+  '--lb': '--line-buffer', '--res': '--results', '--slf': '--sshloginfile', '--tf': '--transferfile', '--xapply': '--link',
+  '--block-size': '--block', '--spreadstdin': '--pipe', '--max-procs': '--jobs', '--wd': '--workdir',
+};
+
+// The short flags of process-spawner: those that take a value, and those that do not.
+const TABLE: OptionTable = {
+  shortValue: { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', N: '--max-args', a: '--arg-file', d: '--delimiter', C: '--colsep', S: '--sshlogin' },
+  shortBoolean: { h: '--help', V: '--version', v: '--verbose', k: '--keep-order', u: '--ungroup', '0': '--null', q: '--quiet' },
+  longAliases: { ...SHARED_ALIASES, '--workers': '--jobs' },
+  valueFlags: new Set([
+    '--jobs', '--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
+    '--results', '--joblog', '--halt', '--delay', '--drain-timeout', '--spawn-method', ...PIPE_VALUE_FLAGS, ...REMOTE_VALUE_FLAGS,
+  ]),
+  booleanFlags: new Set([
+    '--help', '--version', '--verbose', '--json', '--keep-order', '--no-shell', '--ungroup', '--line-buffer', '--group', '--tag',
+    '--null', '--quiet', '--resume', '--resume-failed', '--dry-run', '--eta', '--bar', '--no-progress', ...PIPE_REMOTE_BOOLEAN_FLAGS,
+  ]),
+};
+const DIALECT: Dialect = { duration: parseDuration, reportFailures: true, defaultProgress: 'auto', shell: '/bin/sh', drainTimeoutMs: 5000 };
 // Options that make a run a pool of commands even without --tasks or ::: (arguments from stdin).
 const POOL_FLAGS = [
   '--jobs', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
   '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--retries', '--delay', '--timeout', '--dry-run', '--eta', '--bar',
-  '--drain-timeout', '--max-args',
+  '--drain-timeout', '--max-args', '--no-progress', '--pipe', '--pipepart', '--link', '--sshlogin', '--sshloginfile', '--nonall', '--onall',
 ];
 // Only with --worker.
 const WORKER_ONLY = ['--input', '--max-queue'];
 // Never with --worker.
 const COMMANDS_ONLY = ['--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null',
-  '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--delay', '--dry-run'];
-const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+  '--results', '--joblog', '--resume', '--resume-failed', '--halt', '--delay', '--dry-run', '--pipe', '--pipepart', '--link', '--transferfile',
+  '--return', '--trc', '--cleanup', '--nonall', '--onall', '--workdir'];
+const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 /** -j 0: as many runs at once as there are inputs, but never more than this. */
 export const MAX_JOBS_FOR_ZERO = 256;
 
 /** Every long option the command accepts, aliases included (--help names each). */
-export function longOptionNames(): string[] {
-  return [...VALUE_FLAGS, ...BOOLEAN_FLAGS, ...Object.keys(LONG_ALIASES)];
+export function longOptionNames(table: OptionTable = TABLE): string[] {
+  return [...table.valueFlags, ...table.booleanFlags, ...Object.keys(table.longAliases)];
 }
 
-interface RawFlags {
+export interface RawFlags {
   values: Map<string, string>;
+  /** The options that may be given several times (-a, -S, --return...), each value in order. */
+  lists: Map<string, string[]>;
   booleans: Set<string>;
-  argFiles: string[];
   /** Command words (a string, or words joined with spaces as parallel does). */
   words: string[];
   /** After `--`: the argv, exec'd directly. */
@@ -116,7 +189,7 @@ interface RawFlags {
 }
 
 export function parseArguments(argv: readonly string[]): Invocation {
-  const flags = readFlags(argv);
+  const flags = readFlags(argv, TABLE);
   if (flags.booleans.has('--help')) return { mode: 'help' };
   if (flags.booleans.has('--version')) return { mode: 'version' };
   const common: Common = {
@@ -128,13 +201,30 @@ export function parseArguments(argv: readonly string[]): Invocation {
   const worker = flags.values.get('--worker');
   if (worker !== undefined) return workerInvocation(flags, common, worker);
   rejectFlags(flags, WORKER_ONLY, '--worker');
-  const command = commandOf(flags);
-  const isPool = flags.values.has('--tasks') || flags.sources.length > 0 || POOL_FLAGS.some((name) => given(flags, name));
+  const command = commandOf(flags, { noShell: flags.booleans.has('--no-shell') });
+  // A replacement string in the command asks for one run per input as much as ::: does.
+  const isPool = flags.values.has('--tasks') || flags.sources.length > 0 || POOL_FLAGS.some((name) => given(flags, name)) || hasReplacementString(flags);
   if (!isPool) {
     if (common.json) throw new UsageError('--json goes with a pool (--tasks, :::, -j, or --worker)');
     return { mode: 'single', ...common, command };
   }
-  return commandPoolInvocation(flags, common, command);
+  const invocation = commandPoolInvocation(flags, common, command, DIALECT);
+  if (flags.values.has('--tasks')) {
+    if (flags.sources.length > 0 || (flags.lists.get('--arg-file') ?? []).length > 0) {
+      throw new UsageError('--tasks M gives the arguments 0..M-1; give no other arguments (:::, ::::, -a)');
+    }
+    invocation.sources = [{ kind: 'range', count: count(flags, '--tasks', 0, 0) }];
+    invocation.expansion = { ...invocation.expansion, append: false };
+  }
+  return invocation;
+}
+
+function hasReplacementString(flags: RawFlags): boolean {
+  const pattern = replacementPattern(null);
+  return [...flags.words, ...(flags.direct ?? [])].some((word) => {
+    pattern.lastIndex = 0;
+    return pattern.test(word);
+  });
 }
 
 function workerInvocation(flags: RawFlags, common: Common, worker: string): WorkerPoolInvocation {
@@ -146,24 +236,23 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
   return {
     mode: 'workers',
     ...common,
-    command: commandTemplate(worker, flags.booleans.has('--no-shell')),
+    command: wrap('--no-shell', () => commandTemplate(worker, { noShell: flags.booleans.has('--no-shell') })),
     workers: jobsOf(flags, 1),
     input: flags.values.get('--input') ?? null,
-    timeoutMs: optionalDuration(flags, '--timeout'),
+    timeoutMs: optionalDuration(flags, '--timeout', DIALECT),
     retries: count(flags, '--retries', 0, 0),
     maxQueue: optionalCount(flags, '--max-queue', 1),
-    drainTimeoutMs: drainTimeoutOf(flags),
-    progress: progressOf(flags),
+    drainTimeoutMs: drainTimeoutOf(flags, DIALECT),
+    progress: progressOf(flags, DIALECT),
+    remote: wrap('--sshlogin', () => parseRemote(flags)),
   };
 }
 
-function commandPoolInvocation(flags: RawFlags, common: Common, command: CommandTemplate): CommandPoolInvocation {
-  const sources = [...flags.sources, ...flags.argFiles.map((file): ArgumentSource => ({ kind: 'file', path: file }))];
-  if (flags.values.has('--tasks')) {
-    if (sources.length > 0) throw new UsageError('--tasks M gives the arguments 0..M-1; give no other arguments (:::, ::::, -a)');
-    sources.push({ kind: 'range', count: count(flags, '--tasks', 0, 0) });
-  }
-  if (sources.length === 0) sources.push({ kind: 'stdin' });
+/** What the options of a pool of commands mean, for either command (`dialect` says where they differ). */
+export function commandPoolInvocation(flags: RawFlags, common: Common, command: CommandTemplate, dialect: Dialect): CommandPoolInvocation {
+  // As parallel: the -a files first, then the ::: and :::: sources.
+  const sources = [...(flags.lists.get('--arg-file') ?? []).map((file): ArgumentSource => ({ kind: 'file', path: file })), ...flags.sources];
+  if (flags.booleans.has('--link')) sources.forEach((source, index) => index > 0 && (source.link ??= 'wrap'));
   const outputs = ['--ungroup', '--line-buffer', '--group'].filter((name) => flags.booleans.has(name));
   if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} cannot be combined: choose one output mode`);
   if (flags.booleans.has('--resume') && flags.booleans.has('--resume-failed')) throw new UsageError('--resume and --resume-failed cannot be combined');
@@ -171,16 +260,27 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     throw new UsageError('--resume and --resume-failed read the --joblog FILE: give it');
   }
   if (flags.booleans.has('--null') && flags.values.has('--delimiter')) throw new UsageError('-0 and -d cannot be combined');
+  const pipe = pipeOf(flags);
+  if (pipe === null && sources.length === 0) sources.push({ kind: 'stdin' });
+  const remote = wrap('--sshlogin', () => parseRemote(flags));
+  if (pipe !== null && remote !== null) throw new UsageError('--pipe with --sshlogin is not supported: the blocks go to local runs only');
+  if (pipe !== null && flags.booleans.has('--dry-run')) throw new UsageError('--dry-run with --pipe is not supported: the blocks are cut as they are read');
   return {
     mode: 'commands',
     ...common,
+    quiet: common.quiet || !dialect.reportFailures,
     command,
     workers: jobsOf(flags, 0),
-    sources,
-    appendArguments: !flags.values.has('--tasks'),
-    maxArgs: count(flags, '--max-args', 1, 1),
+    sources: pipe === null ? sources : [],
+    expansion: { append: pipe === null, context: flags.booleans.has('-X') },
+    maxArgs: pipe === null ? count(flags, '--max-args', 1, 0) : 1,
+    spreadArguments: flags.booleans.has('-X') || flags.booleans.has('-m'),
     delimiter: flags.booleans.has('--null') ? '\0' : delimiterOf(flags.values.get('--delimiter')),
-    colsep: flags.values.get('--colsep') ?? null,
+    colsep: wrap('--colsep', () => colsepOf(flags.values.get('--colsep'))),
+    skipEmpty: flags.booleans.has('--no-run-if-empty'),
+    echoCommand: flags.booleans.has('-v') ? 'stdout' : flags.booleans.has('-t') ? 'stderr' : null,
+    pipe,
+    remote,
     keepOrder: flags.booleans.has('--keep-order'),
     output: flags.booleans.has('--ungroup') ? 'ungroup' : flags.booleans.has('--line-buffer') ? 'line-buffer' : 'group',
     tag: flags.booleans.has('--tag'),
@@ -188,17 +288,54 @@ function commandPoolInvocation(flags: RawFlags, common: Common, command: Command
     joblog: flags.values.get('--joblog') ?? null,
     resume: flags.booleans.has('--resume') ? 'done' : flags.booleans.has('--resume-failed') ? 'failed' : 'no',
     halt: wrap('--halt', () => (flags.values.has('--halt') ? parseHalt(flags.values.get('--halt') as string) : null)),
-    retries: count(flags, '--retries', 0, 0),
-    delayMs: optionalDuration(flags, '--delay') ?? 0,
-    timeout: wrap('--timeout', () => (flags.values.has('--timeout') ? parseDuration(flags.values.get('--timeout') as string, true) : null)),
+    attempts: count(flags, '--retries', 1, 0),
+    delayMs: optionalDuration(flags, '--delay', dialect) ?? 0,
+    timeout: wrap('--timeout', () => (flags.values.has('--timeout') ? dialect.duration(flags.values.get('--timeout') as string, true) : null)),
     dryRun: flags.booleans.has('--dry-run'),
-    progress: progressOf(flags),
-    drainTimeoutMs: drainTimeoutOf(flags),
+    progress: progressOf(flags, dialect),
+    drainTimeoutMs: drainTimeoutOf(flags, dialect),
   };
 }
 
-function readFlags(argv: readonly string[]): RawFlags {
-  const flags: RawFlags = { values: new Map(), booleans: new Set(), argFiles: [], words: [], direct: null, sources: [] };
+// --pipe, --pipepart: the block size (parallel's suffixes k M G T, powers of 1024), records.
+function pipeOf(flags: RawFlags): PipeSettings | null {
+  const part = flags.booleans.has('--pipepart');
+  if (!part && !flags.booleans.has('--pipe')) {
+    const stray = [...PIPE_VALUE_FLAGS].filter((name) => flags.values.has(name));
+    if (stray.length > 0) throw new UsageError(`${stray.join(', ')} only goes with --pipe or --pipepart`);
+    return null;
+  }
+  const files = flags.lists.get('--arg-file') ?? [];
+  if (part && files.length !== 1) throw new UsageError('--pipepart reads one file: give it with -a FILE');
+  if (flags.sources.length > 0 || (!part && files.length > 0)) throw new UsageError('--pipe reads stdin: give no :::, :::: or -a (--pipepart reads the -a FILE)');
+  return {
+    blockBytes: wrap('--block', () => blockBytesOf(flags.values.get('--block'))),
+    records: optionalCount(flags, '--max-args', 1),
+    recend: unescape(flags.values.get('--recend') ?? '\n'),
+    recstart: unescape(flags.values.get('--recstart') ?? ''),
+    file: part ? (files[0] as string) : null,
+  };
+}
+
+/** As parallel: K M G T P are powers of 1024 (`1M`), k m g t p powers of 1000 (`200k`); or bytes. */
+function blockBytesOf(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_BLOCK_BYTES;
+  const match = /^(\d+(?:\.\d+)?)([KMGTPkmgtp]?)$/.exec(text);
+  if (match === null) throw new RangeError(`expected a size like 1M, 512K, 200k or a number of bytes, got '${text}'`);
+  const unit = match[2] as string;
+  const power = unit === '' ? 0 : 'kmgtp'.indexOf(unit.toLowerCase()) + 1;
+  const bytes = Math.floor(Number(match[1]) * (unit === unit.toUpperCase() ? 1024 : 1000) ** power);
+  if (bytes < 1) throw new RangeError(`the block must be at least 1 byte, got '${text}'`);
+  return bytes;
+}
+
+/** `\n`, `\t`, `\0`, `\r` as those characters (for -d, --recend, --recstart). */
+function unescape(text: string): string {
+  return text.replace(/\\([ntr0\\])/g, (_match, letter: string) => ({ n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\' })[letter] as string);
+}
+
+export function readFlags(argv: readonly string[], table: OptionTable): RawFlags {
+  const flags: RawFlags = { values: new Map(), lists: new Map(), booleans: new Set(), words: [], direct: null, sources: [] };
   let i = 0;
   const valueOf = (name: string, inline: string | undefined): string => {
     const value = inline ?? argv[++i];
@@ -215,13 +352,13 @@ function readFlags(argv: readonly string[]): RawFlags {
     if (isSourceMarker(arg)) break;
     if (arg.startsWith('--')) {
       const equals = arg.indexOf('=');
-      const name = LONG_ALIASES[equals < 0 ? arg : arg.slice(0, equals)] ?? (equals < 0 ? arg : arg.slice(0, equals));
+      const name = table.longAliases[equals < 0 ? arg : arg.slice(0, equals)] ?? (equals < 0 ? arg : arg.slice(0, equals));
       const inline = equals < 0 ? undefined : arg.slice(equals + 1);
-      if (BOOLEAN_FLAGS.has(name) && inline === undefined) flags.booleans.add(name);
-      else if (VALUE_FLAGS.has(name)) setValue(flags, name, valueOf(name, inline));
+      if (table.booleanFlags.has(name) && inline === undefined) flags.booleans.add(name);
+      else if (table.valueFlags.has(name)) setValue(flags, name, valueOf(name, inline));
       else throw new UsageError(`unknown option ${arg}`);
     } else if (arg.startsWith('-') && arg.length > 1) {
-      readShortFlags(arg, flags, (name, rest) => valueOf(name, rest));
+      readShortFlags(arg, flags, table, (name, rest) => valueOf(name, rest));
     } else {
       break;
     }
@@ -236,28 +373,31 @@ function readFlags(argv: readonly string[]): RawFlags {
 }
 
 // `-kj4`: each letter a flag; a letter that takes a value takes the rest of the word, or the next.
-function readShortFlags(arg: string, flags: RawFlags, valueOf: (name: string, rest: string | undefined) => string): void {
+function readShortFlags(arg: string, flags: RawFlags, table: OptionTable, valueOf: (name: string, rest: string | undefined) => string): void {
   for (let k = 1; k < arg.length; k++) {
     const letter = arg[k] as string;
-    const valueName = SHORT_VALUE[letter];
+    const valueName = table.shortValue[letter];
     if (valueName !== undefined) {
       const rest = arg.slice(k + 1);
       setValue(flags, valueName, valueOf(`-${letter}`, rest === '' ? undefined : rest));
       return;
     }
-    const booleanName = SHORT_BOOLEAN[letter];
+    const booleanName = table.shortBoolean[letter];
     if (booleanName === undefined) throw new UsageError(`unknown option -${letter}${arg.length > 2 ? ` (in ${arg})` : ''}`);
     flags.booleans.add(booleanName);
   }
 }
 
 function setValue(flags: RawFlags, name: string, value: string): void {
-  if (name === '--arg-file') flags.argFiles.push(value);
-  else flags.values.set(name, value);
+  if (!LIST_FLAGS.has(name)) return void flags.values.set(name, value);
+  const list = flags.lists.get(name) ?? [];
+  list.push(value);
+  flags.lists.set(name, list);
 }
 
+// `:::` and `::::` start a source; `:::+` and `::::+` one linked to the source before it.
 function isSourceMarker(arg: string): boolean {
-  return arg === ':::' || arg === '::::';
+  return arg === ':::' || arg === '::::' || arg === ':::+' || arg === '::::+';
 }
 
 // `::: a b c :::: FILE ...`: each marker starts a source.
@@ -266,29 +406,31 @@ function readSources(argv: readonly string[], start: number, flags: RawFlags): v
     const marker = argv[i] as string;
     const items: string[] = [];
     for (i++; i < argv.length && !isSourceMarker(argv[i] as string); i++) items.push(argv[i] as string);
-    if (marker === ':::') {
-      if (items.length === 0) throw new UsageError('::: needs at least one argument after it');
-      flags.sources.push({ kind: 'values', values: items });
+    // With no ::: or :::: source before it, a linked marker is a plain one (as in parallel).
+    const link = marker.endsWith('+') && flags.sources.length > 0 ? { link: 'shortest' as const } : {};
+    if (marker.startsWith('::::')) {
+      if (items.length === 0) throw new UsageError(`${marker} needs a file after it`);
+      for (const file of items) flags.sources.push(file === '-' ? { kind: 'stdin', ...link } : { kind: 'file', path: file, ...link });
     } else {
-      if (items.length === 0) throw new UsageError(':::: needs a file after it');
-      for (const file of items) flags.sources.push(file === '-' ? { kind: 'stdin' } : { kind: 'file', path: file });
+      if (items.length === 0) throw new UsageError(`${marker} needs at least one argument after it`);
+      flags.sources.push({ kind: 'values', values: items, ...link });
     }
   }
 }
 
-function commandOf(flags: RawFlags): CommandTemplate {
+export function commandOf(flags: RawFlags, options: TemplateOptions): CommandTemplate {
   if (flags.direct !== null) {
     if (flags.direct.length === 0) throw new UsageError('missing the file to run after --');
     if (flags.direct[0] === '') throw new UsageError('the file to run after -- is an empty string');
-    return { argv: flags.direct, shell: false };
+    return { argv: flags.direct, shell: false, ...(options.pattern === undefined ? {} : { pattern: options.pattern }) };
   }
   if (flags.words.length === 0) throw new UsageError('missing the command to run');
   const command = flags.words.join(' ');
   if (command.trim() === '') throw new UsageError('the command is an empty string');
-  return wrap('--no-shell', () => commandTemplate(command, flags.booleans.has('--no-shell')));
+  return wrap('--no-shell', () => commandTemplate(command, options));
 }
 
-function spawnMethodOf(text: string | undefined): SpawnMethod | undefined {
+export function spawnMethodOf(text: string | undefined): SpawnMethod | undefined {
   if (text === undefined) return undefined;
   if (text === 'fork' || text === 'vfork') return text;
   throw new UsageError(`--spawn-method takes fork or vfork, got '${text}'`);
@@ -296,28 +438,41 @@ function spawnMethodOf(text: string | undefined): SpawnMethod | undefined {
 
 function delimiterOf(text: string | undefined): string | null {
   if (text === undefined) return null;
-  const escapes: Record<string, string> = { '\\n': '\n', '\\t': '\t', '\\0': '\0', '\\r': '\r' };
-  const delimiter = escapes[text] ?? text;
+  const delimiter = unescape(text);
   if (delimiter.length !== 1) throw new UsageError(`-d takes one character (or \\n, \\t, \\0), got '${text}'`);
   return delimiter;
 }
 
-function progressOf(flags: RawFlags): 'auto' | 'bar' | 'eta' {
-  if (flags.booleans.has('--eta')) return 'eta';
-  return flags.booleans.has('--bar') ? 'bar' : 'auto';
+// --colsep is a regular expression, as in parallel: '\t', ' +', ','.
+function colsepOf(text: string | undefined): RegExp | null {
+  if (text === undefined) return null;
+  if (text === '') throw new RangeError('expected a regular expression, got an empty string');
+  try {
+    return new RegExp(text);
+  } catch {
+    throw new RangeError(`not a regular expression: '${text}'`);
+  }
 }
 
-/** -j N, -j 0 (as many as the inputs, capped: `zero`), -j 50% of the CPUs. */
-function jobsOf(flags: RawFlags, zero: number): number {
+function progressOf(flags: RawFlags, dialect: Dialect): Progress {
+  if (flags.booleans.has('--no-progress')) return 'none';
+  if (flags.booleans.has('--eta')) return 'eta';
+  return flags.booleans.has('--bar') || flags.booleans.has('--progress') ? 'bar' : dialect.defaultProgress;
+}
+
+/** -j N, -j 0 (as many as the inputs, capped: `zero`), -j 50% of the CPUs, -j +N and -j -N (CPUs plus or minus N). */
+export function jobsOf(flags: RawFlags, zero: number): number {
   const text = flags.values.get('--jobs');
   if (text === undefined) return availableParallelism();
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
   if (percent !== null) return Math.max(1, Math.floor((availableParallelism() * Number(percent[1])) / 100));
+  const relative = /^([+-])(\d+)$/.exec(text);
+  if (relative !== null) return Math.max(1, availableParallelism() + (relative[1] === '+' ? 1 : -1) * Number(relative[2]));
   if (text === '0' && zero === 0) return 0;
-  return count(flags, '--jobs', 0, 1, '-j/--jobs takes a whole number of at least 1 (or 0, or a percentage of the CPUs like 50%)');
+  return count(flags, '--jobs', 0, 1, '-j/--jobs takes a whole number of at least 1 (or 0, +N, -N, or a percentage of the CPUs like 50%)');
 }
 
-function count(flags: RawFlags, name: string, fallback: number, min: number, message?: string): number {
+export function count(flags: RawFlags, name: string, fallback: number, min: number, message?: string): number {
   return optionalCount(flags, name, min, message) ?? fallback;
 }
 
@@ -332,21 +487,21 @@ function optionalCount(flags: RawFlags, name: string, min: number, message?: str
 }
 
 /** --drain-timeout T: what the running runs or tasks get after SIGINT/SIGTERM (default 5 s). */
-function drainTimeoutOf(flags: RawFlags): number {
-  return optionalDuration(flags, '--drain-timeout') ?? DEFAULT_DRAIN_TIMEOUT_MS;
+function drainTimeoutOf(flags: RawFlags, dialect: Dialect): number {
+  return optionalDuration(flags, '--drain-timeout', dialect) ?? dialect.drainTimeoutMs;
 }
 
-function optionalDuration(flags: RawFlags, name: string): number | null {
+function optionalDuration(flags: RawFlags, name: string, dialect: Dialect): number | null {
   const text = flags.values.get(name);
   if (text === undefined) return null;
   return wrap(name, () => {
-    const limit = parseDuration(text, false);
+    const limit = dialect.duration(text, false);
     return limit.kind === 'ms' ? limit.ms : 0;
   });
 }
 
 /** Runs a parser whose RangeError becomes a usage error naming the option. */
-function wrap<T>(name: string, parse: () => T): T {
+export function wrap<T>(name: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
@@ -355,11 +510,11 @@ function wrap<T>(name: string, parse: () => T): T {
   }
 }
 
-function given(flags: RawFlags, name: string): boolean {
-  return flags.booleans.has(name) || flags.values.has(name) || (name === '--arg-file' && flags.argFiles.length > 0);
+export function given(flags: RawFlags, name: string): boolean {
+  return flags.booleans.has(name) || flags.values.has(name) || (flags.lists.get(name) ?? []).length > 0;
 }
 
-function rejectFlags(flags: RawFlags, names: string[], needs: string): void {
+export function rejectFlags(flags: RawFlags, names: string[], needs: string): void {
   for (const name of names) {
     if (given(flags, name)) throw new UsageError(`${name} only goes with ${needs}`);
   }

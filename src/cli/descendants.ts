@@ -27,15 +27,16 @@ export function childrenOfUs(): number[] {
 }
 
 /**
- * SIGTERM to every child left, SIGKILL to those still there after `graceMs`; reaps them all, and
- * what they leave in turn. Resolves with how many were signalled.
+ * SIGTERM to every child left, SIGKILL to those still there after `graceMs` (or at once, from
+ * the moment `hurry` says so: a signal came during the cleanup); reaps them all, and what they
+ * leave in turn. Resolves with how many were signalled.
  */
-export async function endAdoptedChildren(graceMs: number): Promise<number> {
+export async function endAdoptedChildren(graceMs: number, hurry: () => boolean = () => false): Promise<number> {
   const signalled = new Set<number>();
   const killAt = Date.now() + graceMs;
   // One scan of /proc per round: the children left after a round are the next round's.
   for (let children = childrenOfUs(); children.length > 0; ) {
-    const escalate = Date.now() >= killAt;
+    const escalate = hurry() || Date.now() >= killAt;
     for (const pid of children) {
       if (signalled.has(pid) && !escalate) continue;
       signalled.add(pid);
@@ -46,6 +47,18 @@ export async function endAdoptedChildren(graceMs: number): Promise<number> {
     if (children.length > 0) await sleep(POLL_MS);
   }
   return signalled.size;
+}
+
+/**
+ * The last resort when the command itself fails (an internal error): SIGKILL to every child and
+ * to the process group each one leads (our runs lead their own), synchronously, so that nothing
+ * we started outlives us even though we cannot wait to reap them (init does, once we are gone).
+ */
+export function killChildrenNow(): void {
+  for (const pid of childrenOfUs()) {
+    signal(-pid, 'SIGKILL');
+    signal(pid, 'SIGKILL');
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -3,15 +3,20 @@
 // (user and system CPU in seconds, max RSS in KiB, from the run's wait4 rusage). MaxRSS includes
 // the peak the run inherited at exec: under vfork at least this command's own peak (~50 MB), not
 // the run's own (docs/cli.md). --resume and --resume-failed read it back.
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { encodeBytes } from './bytes';
 import { InputError } from './inputs';
+import { writeAll } from './spool';
 
 const HEADER = ['Seq', 'Host', 'Starttime', 'JobRuntime', 'Send', 'Receive', 'Exitval', 'Signal', 'Command', 'UserCPU', 'SystemCPU', 'MaxRSS'];
 
 export interface JobLogEntry {
   seq: number;
+  /** The sshlogin it ran on, `:` for this machine. */
+  host: string;
   startedAtMs: number;
   runtimeMs: number;
+  sentBytes: number;
   receivedBytes: number;
   exitCode: number;
   signalNumber: number;
@@ -41,7 +46,7 @@ export class JobLog {
   add(entry: JobLogEntry): void {
     const seconds = (ms: number | null) => (ms === null ? '' : (ms / 1000).toFixed(3));
     this.writeLine([
-      String(entry.seq), ':', seconds(entry.startedAtMs), seconds(entry.runtimeMs).padStart(8), '0', String(entry.receivedBytes),
+      String(entry.seq), entry.host, seconds(entry.startedAtMs), seconds(entry.runtimeMs).padStart(10), String(entry.sentBytes), String(entry.receivedBytes),
       String(entry.exitCode), String(entry.signalNumber), entry.command.replaceAll('\n', ' '),
       seconds(entry.userCpuMs), seconds(entry.systemCpuMs), entry.maxRssKiB === null ? '' : String(entry.maxRssKiB),
     ]);
@@ -52,8 +57,9 @@ export class JobLog {
     this.fd = null;
   }
 
+  // Bytes as they came: an argument that is not UTF-8 is written as it is (bytes.ts).
   private writeLine(fields: string[]): void {
-    if (this.fd !== null) writeSync(this.fd, `${fields.join('\t')}\n`);
+    if (this.fd !== null) writeAll(this.fd, encodeBytes(`${fields.join('\t')}\n`));
   }
 }
 

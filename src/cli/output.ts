@@ -6,6 +6,7 @@
 // the live modes); the others are held in spools until they become the head. --tag prefixes every
 // line with the run's arguments and a tab.
 import { BlockPrinter } from './blocks';
+import { encodeBytes } from './bytes';
 import { Spool, type SpoolDirectory } from './spool';
 import type { OutputMode } from './args';
 
@@ -17,6 +18,8 @@ export interface OutputSettings {
   /** --json: nothing is printed, each run's output is kept for the summary. */
   keep: boolean;
   beforeWrite: () => void;
+  /** A held output could not be read back (its spool file): the pool stops. */
+  onError: (error: unknown) => void;
 }
 
 /** --line-buffer holds a partial line up to this many bytes, then prints it as it is. */
@@ -204,7 +207,7 @@ export class RunOutput {
   }
 
   private newWriters(): Record<StreamName, LiveWriter> {
-    const tag = this.tag === null ? null : Buffer.from(`${this.tag}\t`);
+    const tag = this.tag === null ? null : encodeBytes(`${this.tag}\t`);
     const wholeLines = this.printer.settings.mode === 'line-buffer';
     const beforeWrite = this.printer.settings.beforeWrite;
     return {
@@ -259,7 +262,7 @@ export class OutputPrinter {
 
   private print(output: RunOutput): void {
     this.byOrder.delete(output.order);
-    this.printing = this.printing.then(() => output.finish());
+    this.printing = this.printing.then(() => output.finish()).catch(this.settings.onError);
   }
 
   // In the live modes with --keep-order, the first unfinished run prints as it comes: what it
@@ -268,7 +271,7 @@ export class OutputPrinter {
     if (this.ordered === null || this.settings.mode === 'group') return;
     this.head = this.ordered.next;
     const head = this.byOrder.get(this.head);
-    if (head !== undefined && !head.isEnded) this.printing = this.printing.then(() => head.goLive());
+    if (head !== undefined && !head.isEnded) this.printing = this.printing.then(() => head.goLive()).catch(this.settings.onError);
   }
 }
 

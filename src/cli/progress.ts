@@ -26,22 +26,24 @@ export class Progress {
     private readonly eta: boolean,
   ) {}
 
-  /** A progress line on `stream` if it is a terminal or one was asked for, else null. */
-  static forStream(stream: NodeJS.WriteStream, mode: 'auto' | 'bar' | 'eta'): Progress | null {
-    return stream.isTTY || mode !== 'auto' ? new Progress(stream, mode === 'eta') : null;
+  /** A progress line on `stream` if one was asked for, or (auto) it is a terminal; else null. */
+  static forStream(stream: NodeJS.WriteStream, mode: 'auto' | 'bar' | 'eta' | 'none'): Progress | null {
+    if (mode === 'none' || (mode === 'auto' && !stream.isTTY)) return null;
+    return new Progress(stream, mode === 'eta');
   }
 
   update(counts: Counts, force = false): void {
     const now = Date.now();
     if (!force && now - this.lastDrawnAt < REDRAW_EVERY_MS) return;
     this.lastDrawnAt = now;
+    if (this.stream.destroyed) return;
     this.stream.write(`\r\x1b[2K${this.line(counts, now)}`);
     this.drawn = true;
   }
 
   /** Removes the line, so that what follows starts on a clean one. */
   clear(): void {
-    if (this.drawn) this.stream.write('\r\x1b[2K');
+    if (this.drawn && !this.stream.destroyed) this.stream.write('\r\x1b[2K');
     this.drawn = false;
   }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ExitInfo } from '../subprocess';
 import type { Job } from './inputs';
 import { InputError } from './inputs';
+import { encodeBytes } from './bytes';
 import { statusForSignal } from './lifecycle';
 import { writeAll } from './spool';
 
@@ -28,7 +29,7 @@ export class ResultsDirectory {
   forRun(job: Job): RunResultFiles {
     const directory = path.join(this.root, String(job.seq));
     mkdirSync(directory, { recursive: true });
-    writeFileSync(path.join(directory, 'args'), `${job.args.join('\n')}\n`);
+    writeFileSync(path.join(directory, 'args'), encodeBytes(`${job.args.join('\n')}\n`));
     const stdoutPath = path.join(directory, 'stdout');
     const stderrPath = path.join(directory, 'stderr');
     const fds = { stdout: openSync(stdoutPath, 'w'), stderr: openSync(stderrPath, 'w') };

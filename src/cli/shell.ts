@@ -5,14 +5,34 @@
 // so that `cd d && node w.js` or `FOO=1 node w.js` still ends up as the program's own pid.
 import { tokenize, TokenizeError } from './tokenize';
 
-/** The program of a run; with `shell`, argv is `['/bin/sh', '-c', script]`. */
+/** The program of a run; with `shell`, argv is `[shell, '-c', script]`. */
 export interface CommandTemplate {
   argv: string[];
   shell: boolean;
+  /**
+   * The script as the user wrote it, before `exec` was put in front of its last command: what
+   * --dry-run and the joblog show (the `exec` is ours, not theirs). Null when not a shell run.
+   */
+  script?: string | null;
+  /** The replacement strings; REPLACEMENT unless -I chose another string for {}. */
+  pattern?: RegExp;
+  /** The arguments are the command (parallel with no command: each input line is one). */
+  inputIsCommand?: boolean;
 }
 
 /** `{}` `{#}` `{%}` `{.}` `{/}` `{//}` `{/.}` and `{1}` `{2.}` ...: GNU parallel's replacement strings. */
-export const REPLACEMENT = /\{(\d+)?(#|%|\.|\/\/|\/\.|\/)?\}/g;
+export const REPLACEMENT = /\{(?<column>\d+)?(?<modifier>#|%|\.|\/\/|\/\.|\/)?\}/g;
+
+/**
+ * The replacement strings with `token` standing for {} (parallel's -I): `{}` itself is then
+ * plain text (substitute() leaves a match without a column or modifier as it is), the others stay.
+ */
+export function replacementPattern(token: string | null): RegExp {
+  if (token === null || token === '{}') return REPLACEMENT;
+  if (token === '') throw new RangeError('-I needs a non-empty replacement string');
+  const escaped = token.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(?<token>${escaped})|${REPLACEMENT.source}`, 'g');
+}
 
 // Builtins and keywords: a command starting with one of them needs the shell (cd, exit, export
 // change the shell itself; there is no program called `if`). echo, printf, test, true, false and
@@ -26,27 +46,43 @@ const SHELL_WORDS = new Set([
 // What may appear in a command that needs no shell: words of these characters, blank-separated.
 const PLAIN_WORD = /^[A-Za-z0-9_/.,:@+=%^-]+$/;
 
-export function commandTemplate(command: string, noShell: boolean): CommandTemplate {
-  if (noShell) return { argv: tokenizeOrThrow(command), shell: false };
-  const words = plainWords(command);
-  if (words !== null) return { argv: words, shell: false };
-  return { argv: ['/bin/sh', '-c', execLastCommand(command)], shell: true };
+export interface TemplateOptions {
+  noShell?: boolean;
+  /** The shell that runs a command with shell syntax (default /bin/sh). */
+  shell?: string;
+  pattern?: RegExp;
+}
+
+export function commandTemplate(command: string, options: TemplateOptions = {}): CommandTemplate {
+  const pattern = options.pattern ?? REPLACEMENT;
+  if (options.noShell === true) return { argv: tokenizeOrThrow(command), shell: false, pattern };
+  const words = plainWords(command, pattern);
+  if (words !== null) return { argv: words, shell: false, pattern };
+  return { argv: [options.shell ?? '/bin/sh', '-c', execLastCommand(command)], shell: true, script: command, pattern };
+}
+
+/** A run whose command is its input (`parallel < jobs.txt`): the shell runs each as it is. */
+export function inputCommandTemplate(shell = '/bin/sh'): CommandTemplate {
+  return { argv: [shell, '-c', '{}'], shell: true, script: '{}', pattern: REPLACEMENT, inputIsCommand: true };
 }
 
 /** The words of a command that needs no shell, or null when it does. */
-function plainWords(command: string): string[] | null {
+function plainWords(command: string, pattern: RegExp): string[] | null {
   const words = command.split(/[ \t]+/).filter((word) => word !== '');
   if (words.length === 0) return null;
   const first = words[0] as string;
   if (SHELL_WORDS.has(first) || first.includes('=')) return null;
-  const plain = words.every((word) => PLAIN_WORD.test(word.replace(REPLACEMENT, 'x')));
+  const plain = words.every((word) => PLAIN_WORD.test(word.replace(pattern, 'x')));
   return plain ? words : null;
 }
 
-/** Quotes a value for sh: it stays one word and nothing in it is expanded or run. */
+/**
+ * Quotes a value for sh: it stays one word and nothing in it is expanded or run. A quote inside
+ * is written `'"'"'`, as GNU parallel writes it (--dry-run shows the same line).
+ */
 export function shellQuote(value: string): string {
   if (value !== '' && PLAIN_WORD.test(value)) return value;
-  return `'${value.replaceAll("'", `'\\''`)}'`;
+  return `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
 /**
@@ -54,7 +90,7 @@ export function shellQuote(value: string): string {
  * is when the last command is not a plain one (a pipeline, a subshell, a builtin, a background
  * job), and when the script sets a trap or has a here-document (exec would skip or break them).
  */
-function execLastCommand(script: string): string {
+export function execLastCommand(script: string): string {
   if (/\btrap\b/.test(script) || script.includes('<<')) return script;
   const start = lastCommandStart(script);
   if (start === null) return script;

@@ -5,11 +5,13 @@
 //     (tcsetpgrp), it reads the terminal itself, Ctrl-C goes to it and not to us; we take the
 //     terminal back when it ends.
 //   otherwise: its stdin, stdout and stderr through our pipes, and our signals forwarded.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { native } from '../native';
 import { spawn } from '../spawn';
 import type { Subprocess } from '../subprocess';
 import type { SingleInvocation } from './args';
-import { describeExit, describeSpawn, exitStatusOf, log, onClosedStdout } from './lifecycle';
+import { byteExactArgv } from './bytes';
+import { describeExit, describeSpawn, dieAtEndBy, exitStatusOf, log, onOutputGone } from './lifecycle';
 import { procStatFields } from '../proc-stat';
 
 // How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
@@ -17,9 +19,15 @@ const STOP_POLL_MS = 100;
 // Every signal Node lets us catch that a program may care about; it decides what they mean, and
 // its end decides our status. (SIGTSTP stays ours: Ctrl-Z stops the command as a whole.)
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'];
+// The ones that ask the program to end: after one, what still holds its pipes is not waited for long.
+const STOP_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+// An end by one of these is ours too, re-raised once we have cleaned up: a shell loop stops.
+const SIGNALS_WE_DIE_OF = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']);
+// After a stop signal, how long the program's group and its pipes get before SIGKILL and letting go.
+const STOP_GRACE_MS = 1000;
 
 export async function runSingle(invocation: SingleInvocation): Promise<number> {
-  const [file, ...args] = invocation.command.argv as [string, ...string[]];
+  const [file, ...args] = byteExactArgv(invocation.command.argv, invocation.command.shell, '/bin/sh') as [string, ...string[]];
   const terminal = ownsTerminal(0);
   const child = spawn(file, args, {
     processGroup: 0,
@@ -29,10 +37,10 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   if (invocation.verbose) log(describeSpawn(child.pid, child.spawnargs));
   if (terminal) giveTerminal(child);
   const stopWatchingForStops = terminal ? followJobControl(child) : () => undefined;
-  const stopForwarding = forwardSignals(child);
-  // Our reader went away. Closing our end of the child's stdout passes that on, as a shell
-  // pipeline would: whoever writes to it next (the child, or a process it started) gets SIGPIPE.
-  const stopWatchingStdout = onClosedStdout(() => child.stdout?.destroy());
+  const forwarding = forwardSignals(child);
+  // Our reader went away. Closing our end of the child's stdout (or stderr) passes that on, as a
+  // shell pipeline would: whoever writes to it next (the child, or a process it started) gets SIGPIPE.
+  const stopWatchingOutputs = onOutputGone((stream) => child[stream]?.destroy());
   connectStdio(child);
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const info = await child.exited;
@@ -41,11 +49,37 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   // Stop reading our stdin so that it no longer holds the event loop open.
   if (child.stdin !== null) process.stdin.unpipe(child.stdin as NodeJS.WritableStream);
   process.stdin.destroy();
-  await closed;
-  stopForwarding();
-  stopWatchingStdout();
+  await waitForPipes(child, closed, forwarding.stopRequested);
+  forwarding.remove();
+  stopWatchingOutputs();
   if (invocation.verbose) log(describeExit(info));
+  if (info.signal !== null && SIGNALS_WE_DIE_OF.has(info.signal)) dieAtEndBy(info.signal);
   return exitStatusOf(info);
+}
+
+/**
+ * The program has exited; a process it started may still hold its stdout or stderr (`cmd &`).
+ * Like a shell pipeline we wait for it, but not after a stop signal: the program's process group
+ * has had it too, and gets SIGKILL after STOP_GRACE_MS; then we let go of the pipes (anything
+ * that left the group and is still there is ended with the adopted processes, in main).
+ */
+async function waitForPipes(child: Subprocess, closed: Promise<void>, stopRequested: Promise<void>): Promise<void> {
+  const first = await Promise.race([closed.then(() => 'closed' as const), stopRequested.then(() => 'stop' as const)]);
+  if (first === 'closed' || (await closedWithin(closed, STOP_GRACE_MS))) return;
+  child.killGroup('SIGKILL');
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  await closedWithin(closed, STOP_GRACE_MS);
+}
+
+/** Whether `closed` resolves within `ms`; the timer is cleared either way (it must not hold us). */
+async function closedWithin(closed: Promise<void>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([closed.then(() => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+  } finally {
+    timer.abort();
+  }
 }
 
 // A terminal's output goes to the child as it is (it sees a terminal: colours, line buffering);
@@ -110,10 +144,22 @@ function connectStdio(child: Subprocess): void {
   child.stderr?.pipe(process.stderr);
 }
 
-function forwardSignals(child: Subprocess): () => void {
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+/**
+ * Every signal we get goes to the child's process group (what it started in the background too,
+ * as a terminal's Ctrl-C does), once. `stopRequested` resolves at the first stop signal.
+ */
+function forwardSignals(child: Subprocess): { remove: () => void; stopRequested: Promise<void> } {
+  let stop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stop = resolve));
+  const forward = (signal: NodeJS.Signals) => {
+    child.killGroup(signal);
+    if (STOP_SIGNALS.has(signal)) stop();
+  };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
-  return () => {
-    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+  return {
+    stopRequested,
+    remove: () => {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    },
   };
 }

@@ -15,6 +15,23 @@ import { readInputFile, splitItems } from './inputs';
 import { describeExit, describeSpawn, log, onInterrupt, poolExitStatus } from './lifecycle';
 import { whenDrained } from './output';
 import { Progress } from './progress';
+import { isLocal } from './remote';
+import { shellQuote } from './shell';
+
+/**
+ * The argv of each worker: the command itself, or with -S hosts (taken in turn) ssh to the host
+ * running it there; the protocol's frames go through ssh's stdin and stdout as through a pipe,
+ * and a worker sees EOF on its stdin once its ssh is gone.
+ */
+function workerArgvOf(invocation: WorkerPoolInvocation): (workerId: number) => string[] {
+  const { command, remote } = invocation;
+  return (workerId) => {
+    const host = remote?.hosts[workerId % remote.hosts.length];
+    if (remote === null || host === undefined || isLocal(host)) return command.argv;
+    const line = command.shell ? (command.argv[2] as string) : command.argv.map(shellQuote).join(' ');
+    return [...remote.ssh, host.login, line];
+  };
+}
 
 interface LineResult {
   line: number;
@@ -46,10 +63,10 @@ export class WorkerPoolRun {
 
   constructor(private readonly invocation: WorkerPoolInvocation) {
     this.progress = Progress.forStream(process.stderr, invocation.progress);
-    const [command, ...args] = invocation.command.argv as [string, ...string[]];
+    const workerArgv = workerArgvOf(invocation);
     this.pool = new Pool({
-      command,
-      args,
+      command: (workerId) => workerArgv(workerId)[0] as string,
+      args: (workerId) => workerArgv(workerId).slice(1),
       size: invocation.workers,
       retries: invocation.retries,
       processGroup: 0,

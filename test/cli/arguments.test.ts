@@ -39,6 +39,13 @@ describe('arguments of a pool of commands', () => {
       expect((await cli(['--colsep', '\t', '-k', 'echo {2}:{1}'], 'a\tb\nc\td\n')).stdout).toBe('b:a\nd:c\n');
     }));
 
+  it('as in parallel: --colsep is a regular expression, :::+ pairs sources, --link wraps the shorter', () =>
+    expectNoLeaks(async () => {
+      expect((await cli(['--colsep', ' +', '-k', 'echo {2}'], 'a   b\nc d\n')).stdout).toBe('b\nd\n');
+      expect((await cli(['-k', 'echo {1}{2}', ':::', 'a', 'b', ':::+', '1', '2', '3'])).stdout).toBe('a1\nb2\n');
+      expect((await cli(['-k', '--link', 'echo {1}{2}', ':::', 'a', 'b', 'c', ':::', '1', '2'])).stdout).toBe('a1\nb2\nc1\n');
+    }));
+
   it('replacement strings: {} {.} {/} {//} {/.} {#} {%}', () =>
     expectNoLeaks(async () => {
       const result = await cli(['-j', '1', '-k', 'echo {} {.} {/} {//} {/.} {#} {%}', ':::', 'dir/a.tar.gz', 'b']);
@@ -55,8 +62,10 @@ describe('arguments of a pool of commands', () => {
       expect(readFileSync(victim, 'utf8')).toBe('still here');
     }));
 
-  it('each run gets PROCESS_SPAWNER_SEQ and PROCESS_SPAWNER_SLOT', () =>
+  it('each run gets PROCESS_SPAWNER_SEQ and PROCESS_SPAWNER_SLOT, and parallel\'s PARALLEL_SEQ and PARALLEL_JOBSLOT', () =>
     expectNoLeaks(async () => {
+      const parallelNames = await cli(['-j', '1', '-k', 'echo $PARALLEL_SEQ $PARALLEL_JOBSLOT', ':::', 'a', 'b']);
+      expect(parallelNames.stdout).toBe('1 1 a\n2 1 b\n');
       const result = await cli(['-j', '2', '-k', 'echo $PROCESS_SPAWNER_SEQ {#} $PROCESS_SPAWNER_SLOT {%}', ':::', 'a', 'b', 'c']);
       const lines = result.stdout.trimEnd().split('\n').map((line) => line.split(' '));
       expect(lines.map(([seq, seqToken]) => [seq, seqToken])).toEqual([['1', '1'], ['2', '2'], ['3', '3']]);

@@ -31,9 +31,11 @@ describe('a pool of commands', () => {
       expect((await cli(['-k', '--max-args=3', '--', 'printf', '%s|'], '1\n2\n3\n4\n')).stdout).toBe('1|2|3|4|');
       // -n keeps its meaning here: --tasks M, runs 0..M-1; -N groups those too.
       expect((await cli(['-k', '-n', '5', '-N', '2', 'echo {}'])).stdout).toBe('0 1\n2 3\n4\n');
-      const bad = await cli(['-N', '0', 'echo', ':::', 'a']);
+      // -N 0, as in parallel: a run per input, none of it in the command.
+      expect((await cli(['-k', '-N', '0', 'echo x', ':::', 'a', 'b'])).stdout).toBe('x\nx\n');
+      const bad = await cli(['-N', 'two', 'echo', ':::', 'a']);
       expect(bad.exit.exitCode).toBe(255);
-      expect(bad.stderr).toMatch(/^process-spawner: --max-args takes a whole number of at least 1, got '0'\n/);
+      expect(bad.stderr).toMatch(/^process-spawner: --max-args takes a whole number of at least 0, got 'two'\n/);
     }));
 
   it('replaces {} with the task index', () =>
@@ -96,7 +98,7 @@ describe('a pool of commands', () => {
       expect(JSON.parse(stdout).results[0]).toMatchObject({ ok: false, timedOut: true, signal: 'SIGTERM' });
     }));
 
-  it('SIGTERM stops the run, its tasks and everything they started (after --drain-timeout), and exits 143', () =>
+  it('SIGTERM stops the run, its tasks and everything they started (after --drain-timeout), and dies of SIGTERM', () =>
     expectNoLeaks(async () => {
       const run = startCli(['--verbose', '-w', '2', '-n', '10', '--drain-timeout', '200ms', 'sleep 30 & sleep 30']);
       run.stdin?.end();
@@ -104,12 +106,12 @@ describe('a pool of commands', () => {
       const pids = spawnedPids(stderr);
       run.kill('SIGTERM');
       const result = await finish(run);
-      expect(result.exit.exitCode).toBe(143);
+      expect(result.exit.signal).toBe('SIGTERM');
       // Each task led a group of its own: nothing of any group is left, background sleeps included.
       await expectAllEnded(pids, 'pgrp');
     }));
 
-  it('stops like a pipeline when its reader goes away (| head): status 141, no task left', () =>
+  it('stops like a pipeline when its reader goes away (| head): dies of SIGPIPE, no task left', () =>
     expectNoLeaks(async () => {
       const run = startCli(['--verbose', '-w', '2', '-n', '1000', 'echo task {}; sleep 0.01']);
       run.stdin?.end();
@@ -118,7 +120,7 @@ describe('a pool of commands', () => {
       const stderr: string[] = [];
       run.stderr?.on('data', (chunk: Buffer) => stderr.push(String(chunk)));
       const exit = await run.exited;
-      expect(exit.exitCode).toBe(141);
+      expect(exit.signal).toBe('SIGPIPE');
       const pids = spawnedPids(stderr.join(''));
       await expectAllEnded(pids, 'pgrp');
     }));

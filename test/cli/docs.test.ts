@@ -10,6 +10,7 @@ import { finish } from '../helpers/collect';
 import { CLI } from '../helpers/cli';
 import { docExamples, section } from '../helpers/doc-examples';
 import { expectNoLeaks } from '../helpers/leaks';
+import { PARALLEL_CLI } from './commands';
 
 const root = path.join(__dirname, '..', '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -18,17 +19,28 @@ const examples = [...docExamples(docs), ...docExamples(section(readme, '## The c
   .filter((example) => example.language === 'sh' && example.expected !== null)
   .map((example) => [example.code, example.expected as string] as const);
 
-// The command as a clone has it: `process-spawner` on PATH, as an installed package gives one, and
+// `process-spawner` and `process-spawner-parallel` on PATH, as an installed package gives them, and
 // `npx process-spawner`, which in a clone runs this checkout's bin. The real npx would link the
 // checkout into its cache and run its install and prepare scripts (rebuilding dist/ under the
-// other tests) the first time, so a stand-in runs dist/cli.js as that bin does.
+// other tests) the first time, so a stand-in runs the bins as they do.
 let bin: string;
 beforeAll(() => {
   bin = mkdtempSync(path.join(tmpdir(), 'cli-docs-'));
-  const script = (prefix: string) => `#!/bin/sh\n${prefix}exec "${process.execPath}" "${CLI}" "$@"\n`;
-  writeFileSync(path.join(bin, 'process-spawner'), script(''));
-  writeFileSync(path.join(bin, 'npx'), script('[ "$1" = process-spawner ] || { echo "npx stand-in: only npx process-spawner" >&2; exit 127; }\nshift\n'));
-  for (const name of ['process-spawner', 'npx']) chmodSync(path.join(bin, name), 0o755);
+  for (const [name, script] of [['process-spawner', CLI], ['process-spawner-parallel', PARALLEL_CLI]] as const) {
+    writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${script}" "$@"\n`);
+    chmodSync(path.join(bin, name), 0o755);
+  }
+  const npx = [
+    '#!/bin/sh',
+    'case "$1" in',
+    `  process-spawner) shift; exec "${process.execPath}" "${CLI}" "$@" ;;`,
+    `  process-spawner-parallel) shift; exec "${process.execPath}" "${PARALLEL_CLI}" "$@" ;;`,
+    '  *) echo "npx stand-in: only npx process-spawner[-parallel]" >&2; exit 127 ;;',
+    'esac',
+    '',
+  ].join('\n');
+  writeFileSync(path.join(bin, 'npx'), npx);
+  chmodSync(path.join(bin, 'npx'), 0o755);
 });
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 

@@ -83,7 +83,7 @@ describe('interrupts and process groups', () => {
       expect(screen.match(/tick\d+\n/g)).toEqual(Array.from({ length: 10 }, (_, k) => `tick${k + 1}\n`));
     }));
 
-  it('worker mode: SIGINT starts no queued task, lets the running ones finish, exits 130', () =>
+  it('worker mode: SIGINT starts no queued task, lets the running ones finish, dies of SIGINT', () =>
     expectNoLeaks(async () => {
       const run = startCli(['--verbose', '--worker', PID_WORKER, '-j', '2', '--drain-timeout', '3s'], { cwd: root });
       run.stdin?.write(Array.from({ length: 10 }, () => 'sleep:1200').join('\n') + '\n');
@@ -91,14 +91,14 @@ describe('interrupts and process groups', () => {
       const stderr = await waitForOutput(run.stderr, /(started sleep[\s\S]*){2}/);
       run.kill('SIGINT');
       const result = await finish(run);
-      expect(result.exit.exitCode, stderr + result.stderr).toBe(130);
+      expect(result.exit.signal, stderr + result.stderr).toBe('SIGINT');
       // The two running when the signal came finished; none of the eight queued was started.
       expect(result.stdout.trimEnd().split('\n')).toHaveLength(2);
       const pids = spawnedPids(stderr);
       await expectAllEnded(pids, 'pid');
     }));
 
-  it('worker mode: SIGTERM drains as SIGINT does (exit 143); a second SIGINT ends the tasks at once', () =>
+  it('worker mode: SIGTERM drains as SIGINT does (dies of SIGTERM); a second SIGINT ends the tasks at once', () =>
     expectNoLeaks(async () => {
       const tasks = (ms: number) => Array.from({ length: 6 }, () => `sleep:${ms}`).join('\n') + '\n';
       const twoRunning = /(started sleep[\s\S]*){2}/;
@@ -107,7 +107,7 @@ describe('interrupts and process groups', () => {
       const startedDrained = await waitForOutput(drained.stderr, twoRunning);
       drained.kill('SIGTERM');
       const afterTerm = await finish(drained);
-      expect(afterTerm.exit.exitCode, startedDrained + afterTerm.stderr).toBe(143);
+      expect(afterTerm.exit.signal, startedDrained + afterTerm.stderr).toBe('SIGTERM');
       // The two running tasks answered (their workers' pids); none of the four queued started.
       expect(afterTerm.stdout).toMatch(/^\d+\n\d+\n$/);
       expect(afterTerm.stderr).not.toContain('started');
@@ -116,27 +116,27 @@ describe('interrupts and process groups', () => {
       killed.stdin?.end(tasks(30_000));
       const stderr = await waitForOutput(killed.stderr, twoRunning);
       const { result: afterTwo, afterSecondMs } = await interruptTwice(killed);
-      expect(afterTwo.exit.exitCode, stderr + afterTwo.stderr).toBe(130);
+      expect(afterTwo.exit.signal, stderr + afterTwo.stderr).toBe('SIGINT');
       expect(afterSecondMs).toBeLessThan(2000);
       expect(afterTwo.stdout).toBe('\n\n');
       const pids = spawnedPids(stderr);
       await expectAllEnded(pids, 'pid');
     }));
 
-  it('command pool: SIGTERM starts no queued run and lets the running ones finish, exits 143', () =>
+  it('command pool: SIGTERM starts no queued run and lets the running ones finish, dies of SIGTERM', () =>
     expectNoLeaks(async () => {
       const run = startCli(['--verbose', '-j', '2', '-k', 'sleep 1; echo done {}', ':::', 'a', 'b', 'c', 'd', 'e']);
       const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
       await sleep(300);
       run.kill('SIGTERM');
       const result = await finish(run);
-      expect(result.exit.exitCode, stderr + result.stderr).toBe(143);
+      expect(result.exit.signal, stderr + result.stderr).toBe('SIGTERM');
       expect(result.stdout).toBe('done a\ndone b\n');
       expect(spawnedPids(stderr + result.stderr)).toHaveLength(2);
       expect(result.stderr).toContain('SIGTERM: starting no more runs; the 2 running runs get 5 s to finish');
     }));
 
-  it('command pool: after --drain-timeout the running runs are stopped (SIGTERM to their groups), exit 130', () =>
+  it('command pool: after --drain-timeout the running runs are stopped (SIGTERM to their groups), dies of SIGINT', () =>
     expectNoLeaks(async () => {
       const run = startCli(['--verbose', '-j', '2', '--drain-timeout', '1s', 'sleep 30 & wait; echo not reached', ':::', 'a', 'b', 'c']);
       const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
@@ -144,7 +144,7 @@ describe('interrupts and process groups', () => {
       const signalledAt = performance.now();
       const result = await finish(run);
       const waitedMs = performance.now() - signalledAt;
-      expect(result.exit.exitCode, stderr + result.stderr).toBe(130);
+      expect(result.exit.signal, stderr + result.stderr).toBe('SIGINT');
       expect(waitedMs).toBeGreaterThanOrEqual(950);
       expect(waitedMs).toBeLessThan(4500);
       expect(result.stdout).toBe('');
@@ -161,7 +161,7 @@ describe('interrupts and process groups', () => {
       const run = startCli(['--verbose', '-j', '2', '-n', '3', 'sleep 30']);
       const stderr = await waitForOutput(run.stderr, /(spawned pid \d+[\s\S]*){2}/);
       const { result, afterSecondMs } = await interruptTwice(run);
-      expect(result.exit.exitCode, stderr + result.stderr).toBe(130);
+      expect(result.exit.signal, stderr + result.stderr).toBe('SIGINT');
       // Well before the 5 s drain or the 2 s SIGTERM grace.
       expect(afterSecondMs).toBeLessThan(1500);
       const pids = spawnedPids(stderr);

@@ -102,7 +102,7 @@ describe('outputs', () => {
       // SIGHUP stops the run at once.
       run.kill('SIGHUP');
       const info = await run.exited;
-      expect(info.exitCode).toBe(129);
+      expect(info.signal).toBe('SIGHUP');
     }));
 });
 
@@ -156,17 +156,22 @@ describe('failures, logs and policy', () => {
       expect(soon.results.map((r: { seq: number; exitCode: number }) => [r.seq, r.exitCode])).toEqual([[1, 1], [2, 1]]);
       const success = await cli(['--json', '-j', '1', '--halt', 'now,success=1', 'exit {}', ':::', '1', '0', '1']);
       expect(JSON.parse(success.stdout).results).toHaveLength(2);
-      expect(success.exit.exitCode).toBe(1);
+      // As parallel's man page says: success=N exits 0.
+      expect(success.exit.exitCode).toBe(0);
       const percent = JSON.parse((await cli(['-q', '--json', '-j', '1', '--halt', 'now,fail=50%', 'exit {}', ':::', '1', '1', '0', '0'])).stdout);
       expect(percent.results).toHaveLength(2);
     }));
 
-  it('--retries runs a failed command again; --delay spaces the starts', () =>
+  it('--retries N makes N attempts in all, as in parallel; --delay spaces the starts', () =>
     expectNoLeaks(async () => {
       const counter = path.join(directory, 'attempts');
       writeFileSync(counter, '');
-      const retried = await cli(['--json', '--retries', '2', '-n', '1', `echo x >> ${counter}; test $(wc -l < ${counter}) -ge 3`]);
+      const retried = await cli(['--json', '--retries', '3', '-n', '1', `echo x >> ${counter}; test $(wc -l < ${counter}) -ge 3`]);
       expect(JSON.parse(retried.stdout).results[0]).toMatchObject({ ok: true, attempts: 3 });
+      writeFileSync(counter, '');
+      const failing = await cli(['--json', '--retries', '2', '-n', '1', `echo x >> ${counter}; false`]);
+      expect(JSON.parse(failing.stdout).results[0]).toMatchObject({ ok: false, attempts: 2 });
+      expect(readFileSync(counter, 'utf8')).toBe('x\nx\n');
       const delayed = JSON.parse((await cli(['--json', '-j', '3', '--delay', '150ms', 'true', ':::', 'a', 'b', 'c'])).stdout);
       expect(delayed.wallMs).toBeGreaterThanOrEqual(300);
     }));
@@ -178,6 +183,15 @@ describe('failures, logs and policy', () => {
       const percent = await cli(['-j', '1', '-k', '--timeout', '300%', 'sleep {}', ':::', '0.1', '0.1', '0.1', '5']);
       expect(percent.stderr).toMatch(/run 4 \(5\): timed out after \d+ ms/);
       expect(percent.exit.exitCode).toBe(1);
+    }));
+
+  it('as in parallel: the joblog and --dry-run show the command as written (no exec of ours), a timeout is Exitval -1', () =>
+    expectNoLeaks(async () => {
+      const joblog = path.join(directory, 'joblog-parallel.tsv');
+      await cli(['-k', '--joblog', joblog, '--timeout', '300ms', 'cd / && sleep {}', ':::', '0', '5']);
+      const rows = readFileSync(joblog, 'utf8').trimEnd().split('\n').slice(1).map((row) => row.split('\t'));
+      expect(rows.map((row) => [row[6], row[7], row[8]])).toEqual([['0', '0', 'cd / && sleep 0'], ['-1', '15', 'cd / && sleep 5']]);
+      expect((await cli(['--dry-run', 'cd / && echo {}', ':::', 'a b'])).stdout).toBe("cd / && echo 'a b'\n");
     }));
 
   it('--json keeps each run\'s stdout and stderr, or their paths under --results', () =>
