@@ -138,10 +138,13 @@ export class FdSocket {
     }
   }
 
+  // Told a tick later: libuv reports data and the EOF after it in two callbacks, each followed by
+  // the nextTick queue, so Node emits the messages read just before an EOF while the channel is
+  // still connected. Reading them in one wake-up here must not change that order.
   #end(errno: number): void {
     this.#reading = false;
     this.#watch();
-    this.#handlers.onEnd(errno);
+    process.nextTick(() => this.#handlers.onEnd(errno));
   }
 
   #flush(): void {
