@@ -50,6 +50,28 @@ function pipesOf(trace: readonly TraceEntry[]): number[] {
     .flatMap((entry) => (/^\[(\d+), (\d+)\]/.exec(entry.args) ?? []).slice(1).map(Number));
 }
 
+/** execve fails with `error` on the first PATH candidate: the search goes on to the next. */
+function nextCandidateRuns(error: string): FaultRow {
+  return {
+    name: `execve ${error} on the first PATH candidate: the next candidate runs`,
+    scenario: {
+      file: 'echo',
+      args: ['found'],
+      options: { env: { PATH: '/usr/bin:/bin' } },
+      traceChildren: true,
+      inject: [{ syscall: 'execve', error, when: '1' }],
+    },
+    injected: 'execve',
+    check: (result) => {
+      expectRan(result, 'found\n');
+      expect(result.trace.filter((entry) => entry.name === 'execve').map((entry) => /^"([^"]+)"/.exec(entry.args)?.[1])).toEqual([
+        '/usr/bin/echo',
+        '/bin/echo',
+      ]);
+    },
+  };
+}
+
 const ROWS: FaultRow[] = [
   {
     name: 'pipe2 EMFILE on the stdout pipe: the stdin pipe already made is closed',
@@ -99,78 +121,9 @@ const ROWS: FaultRow[] = [
     injected: 'execve',
     check: (result) => expectChildFailure(result, 'EACCES', 'execvp', 126),
   },
-  {
-    // execvp's rule: EACCES is remembered while the search goes on, and a later candidate wins.
-    name: 'execve EACCES on the first PATH candidate: the next candidate runs',
-    scenario: {
-      file: 'echo',
-      args: ['found'],
-      options: { env: { PATH: '/usr/bin:/bin' } },
-      traceChildren: true, inject: [{ syscall: 'execve', error: 'EACCES', when: '1' }],
-    },
-    injected: 'execve',
-    check: (result) => {
-      expectRan(result, 'found\n');
-      expect(result.trace.filter((entry) => entry.name === 'execve').map((entry) => /^"([^"]+)"/.exec(entry.args)?.[1])).toEqual([
-        '/usr/bin/echo',
-        '/bin/echo',
-      ]);
-    },
-  },
-  {
-    // glibc's execvp goes on past a stale, absent or unreachable directory (an NFS mount in PATH).
-    name: 'execve ESTALE on the first PATH candidate: the next candidate runs',
-    scenario: {
-      file: 'echo',
-      args: ['found'],
-      options: { env: { PATH: '/usr/bin:/bin' } },
-      traceChildren: true, inject: [{ syscall: 'execve', error: 'ESTALE', when: '1' }],
-    },
-    injected: 'execve',
-    check: (result) => {
-      expectRan(result, 'found\n');
-      expect(result.trace.filter((entry) => entry.name === 'execve').map((entry) => /^"([^"]+)"/.exec(entry.args)?.[1])).toEqual([
-        '/usr/bin/echo',
-        '/bin/echo',
-      ]);
-    },
-  },
-  {
-    // glibc's execvp goes on past a stale, absent or unreachable directory (an NFS mount in PATH).
-    name: 'execve ENODEV on the first PATH candidate: the next candidate runs',
-    scenario: {
-      file: 'echo',
-      args: ['found'],
-      options: { env: { PATH: '/usr/bin:/bin' } },
-      traceChildren: true, inject: [{ syscall: 'execve', error: 'ENODEV', when: '1' }],
-    },
-    injected: 'execve',
-    check: (result) => {
-      expectRan(result, 'found\n');
-      expect(result.trace.filter((entry) => entry.name === 'execve').map((entry) => /^"([^"]+)"/.exec(entry.args)?.[1])).toEqual([
-        '/usr/bin/echo',
-        '/bin/echo',
-      ]);
-    },
-  },
-  {
-    // glibc's execvp goes on past a stale, absent or unreachable directory (an NFS mount in PATH).
-    name: 'execve ETIMEDOUT on the first PATH candidate: the next candidate runs',
-    scenario: {
-      file: 'echo',
-      args: ['found'],
-      options: { env: { PATH: '/usr/bin:/bin' } },
-      traceChildren: true, inject: [{ syscall: 'execve', error: 'ETIMEDOUT', when: '1' }],
-    },
-    injected: 'execve',
-    check: (result) => {
-      expectRan(result, 'found\n');
-      expect(result.trace.filter((entry) => entry.name === 'execve').map((entry) => /^"([^"]+)"/.exec(entry.args)?.[1])).toEqual([
-        '/usr/bin/echo',
-        '/bin/echo',
-      ]);
-    },
-  },
+  // execvp's rule: EACCES is remembered while the search goes on, and a later candidate wins;
+  // a stale, absent or unreachable directory (an NFS mount in PATH) is passed over.
+  ...['EACCES', 'ESTALE', 'ENODEV', 'ETIMEDOUT'].map(nextCandidateRuns),
   {
     name: 'execve ENOENT (real, no injection): exit 127',
     scenario: { file: '/nonexistent-dir/program', inject: [] },

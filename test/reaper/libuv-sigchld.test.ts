@@ -17,6 +17,20 @@ function percentile(values: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] as number;
 }
 
+/** Runs `body` with a process.on('SIGCHLD') listener, and gives it the count heard so far. */
+async function withSigchldListener(body: (heard: () => number) => Promise<void>): Promise<void> {
+  let heard = 0;
+  const listener = (): void => {
+    heard++;
+  };
+  process.on('SIGCHLD', listener);
+  try {
+    await body(() => heard);
+  } finally {
+    process.off('SIGCHLD', listener);
+  }
+}
+
 /** child_process spawning `true` one after another until stopped: its handler comes and goes. */
 function tightChildProcessLoop(): { stop: () => Promise<number> } {
   let running = true;
@@ -62,20 +76,13 @@ describe('exits while child_process holds SIGCHLD', () => {
       }), 60_000);
 
     it(`arrive within ${P99_BOUND_MS} ms (p99) while process.on('SIGCHLD') keeps libuv's handler in place (${spawnMethod})`, () =>
-      expectNoLeaks(async () => {
-        let heard = 0;
-        const listener = (): void => {
-          heard++;
-        };
-        process.on('SIGCHLD', listener);
-        try {
+      expectNoLeaks(() =>
+        withSigchldListener(async (heard) => {
           const latencies = await killToExitLatencies(spawnMethod);
           expect(percentile(latencies, 0.99)).toBeLessThan(P99_BOUND_MS);
-          expect(heard, "process.on('SIGCHLD') heard our children's exits too").toBeGreaterThanOrEqual(SAMPLES / 2);
-        } finally {
-          process.off('SIGCHLD', listener);
-        }
-      }), 60_000);
+          expect(heard(), "process.on('SIGCHLD') heard our children's exits too").toBeGreaterThanOrEqual(SAMPLES / 2);
+        }),
+      ), 60_000);
   }
 });
 
@@ -83,27 +90,20 @@ describe("process.on('SIGCHLD') beside us", () => {
   // libuv's handler is in place first; we never install ours over it (ours used to go over it
   // with SA_NOCLDSTOP, and the kernel then sent no SIGCHLD for stops to anyone).
   it("hears a child of ours stop and continue: SIGCHLD stays libuv's", () =>
-    expectNoLeaks(async () => {
-      let heard = 0;
-      const listener = (): void => {
-        heard++;
-      };
-      process.on('SIGCHLD', listener);
-      try {
+    expectNoLeaks(() =>
+      withSigchldListener(async (heard) => {
         const child = spawn('sleep', ['30'], { stdio: 'ignore' });
         await sleep(50);
-        const before = heard;
+        const before = heard();
         child.kill('SIGSTOP');
         await eventually(() => expect(readProcStat(child.pid)?.state).toBe('T'));
         await sleep(50);
         child.kill('SIGCONT');
         await eventually(() => expect(readProcStat(child.pid)?.state).not.toBe('T'));
         await sleep(50);
-        expect(heard - before, 'one SIGCHLD for the stop, one for the continue').toBeGreaterThanOrEqual(2);
+        expect(heard() - before, 'one SIGCHLD for the stop, one for the continue').toBeGreaterThanOrEqual(2);
         child.kill('SIGKILL');
         expect((await child.exited).signal).toBe('SIGKILL');
-      } finally {
-        process.off('SIGCHLD', listener);
-      }
-    }));
+      }),
+    ));
 });
