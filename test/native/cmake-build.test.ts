@@ -2,6 +2,7 @@
 // from the npm registry's packages alone, and a process must be able to spawn with that build.
 // This test builds it (from scratch on a fresh clone), then runs a Node process that loads it
 // through PROCESS_SPAWNER_ADDON and spawns /bin/echo with it.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -68,4 +69,30 @@ describe('the cmake-js build', () => {
     expect(report.pid).toBeGreaterThan(0);
     expect(report.addons, 'the only native module loaded is the cmake-js build').toEqual([CMAKE_ADDON]);
   });
+
+  it('exports the same three dynamic symbols as the node-gyp build', () => {
+    builtOk();
+    expect(exportedSymbols(CMAKE_ADDON)).toEqual(exportedSymbols(path.join(ROOT, 'build', 'Release', 'process_spawner.node')));
+  });
 });
+
+describe('the node-gyp build', () => {
+  it("exports Node-API's two entry points and the SIGCHLD hub's rendezvous, nothing else", () => {
+    // native/exports.map: no std:: template, no symbol of ours, for another object to bind to.
+    expect(exportedSymbols(path.join(ROOT, 'build', 'Release', 'process_spawner.node'))).toEqual([
+      'napi_register_module_v1',
+      'node_api_module_get_api_version_v1',
+      'process_spawner_sigchld_hub_v2',
+    ]);
+  });
+});
+
+/** The dynamic symbols a shared object defines, by name, sorted. */
+function exportedSymbols(file: string): string[] {
+  const table = execFileSync('nm', ['-D', '--defined-only', file], { encoding: 'utf8' });
+  return table
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[2])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
