@@ -234,8 +234,15 @@ function stdioCode(slot: ResolvedStdioSlot, index: number): number {
 }
 
 /**
- * null lets the child take the process's C environ as it is, with no copying: only on the main
- * thread, where process.env writes through to environ. A worker_thread's process.env is a copy.
+ * null lets the addon copy the process's C environ in C++ just before the clone (about 3 µs, where
+ * reading process.env from JavaScript costs 20-70 µs): only on the main thread, where process.env
+ * writes through to environ. A worker_thread's process.env is a copy of its own.
+ *
+ * The window: that copy does not take Node's environment lock (Node-API gives no way to). If a
+ * worker_thread started with `env: SHARE_ENV` sets or deletes a variable while the main thread is
+ * inside that copy, glibc may reallocate the array being read. A program that writes process.env
+ * from SHARE_ENV workers while it spawns on the main thread passes `env: process.env`, which is
+ * read entry by entry under Node's lock (docs/api.md, `env`).
  */
 function envpFor(env: Record<string, string> | undefined): string[] | null {
   if (env === undefined && isMainThread) return null;
