@@ -147,9 +147,10 @@ void ExitWatcher::collect_exits_by_pid(std::vector<Exit>* exits) {
   update_tick();
 }
 
+// One read is enough unless it filled the buffer: a byte left behind only wakes the set again.
 void ExitWatcher::drain_self_pipe() {
   char bytes[256];
-  while (read(self_pipe_read_, bytes, sizeof bytes) > 0) {
+  while (read(self_pipe_read_, bytes, sizeof bytes) == static_cast<ssize_t>(sizeof bytes)) {
   }
 }
 
