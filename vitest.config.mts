@@ -3,17 +3,17 @@ import { defineConfig } from 'vitest/config';
 // The files whose tests spawn through the core; they run a second time with
 // the plain fork as the default (PROCESS_SPAWNER_SPAWN_METHOD reaches fixtures and grandchildren too).
 const SPAWN_TESTS = [
-  'test/spawn.test.ts',
-  'test/subprocess.test.ts',
-  'test/reaper.test.ts',
-  'test/process-settings.test.ts',
-  'test/cli.test.ts',
-  'test/child_process-node.test.ts',
-  'test/child_process-exit-order.test.ts',
-  'test/child_process-fork-eval.test.ts',
-  'test/child_process-ipc-faults.test.ts',
-  'test/child_process-handles.test.ts',
-  'test/child_process-libraries.test.ts',
+  'test/core/spawn.test.ts',
+  'test/core/subprocess.test.ts',
+  'test/core/reaper/reaper.test.ts',
+  'test/core/process-settings.test.ts',
+  'test/cli/index.test.ts',
+  'test/child_process/node.test.ts',
+  'test/child_process/exit-order.test.ts',
+  'test/child_process/fork-eval.test.ts',
+  'test/child_process/ipc-faults.test.ts',
+  'test/child_process/handles.test.ts',
+  'test/child_process/libraries.test.ts',
 ];
 
 // Tests spawn real processes and count the test process's own fds and children, so each test

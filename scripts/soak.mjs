@@ -140,12 +140,12 @@ async function main() {
 }
 
 // 2,000 process exits while the orphanage's helper thread reaps a terminated worker_thread's
-// child (test/reaper/teardown.test.ts, which npm test runs with fewer): none may abort. A few
+// child (test/core/reaper/teardown.test.ts, which npm test runs with fewer): none may abort. A few
 // minutes on two cores, so here rather than in npm test. Returns a problem, or null.
 function teardownExits() {
   const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
-  const args = [vitest, 'run', '--project', 'vfork', 'test/reaper/teardown.test.ts', '-t', 'exits beside'];
-  console.log('soak: 2,000 process exits beside the orphanage (test/reaper/teardown.test.ts)');
+  const args = [vitest, 'run', '--project', 'vfork', 'test/core/reaper/teardown.test.ts', '-t', 'exits beside'];
+  console.log('soak: 2,000 process exits beside the orphanage (test/core/reaper/teardown.test.ts)');
   const result = spawnSync(process.execPath, args, {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: { ...process.env, PROCESS_SPAWNER_TEARDOWN_EXITS: '2000' },

@@ -17,7 +17,7 @@ import {
   isReservedType,
   type Frame,
 } from './protocol';
-import { assertIntegerInRange, describeValue } from './validate';
+import { assertIntegerInRange, describeValue } from './core/validate';
 
 export type TaskResult = Buffer | Uint8Array | string;
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { envWithout, GiB, interleave, MiB, quick, repoRoot, table } from './lib.mjs';
 
-const cli = path.join(repoRoot, 'dist', 'cli.js');
+const cli = path.join(repoRoot, 'dist', 'cli', 'index.js');
 const parallelCli = path.join(repoRoot, 'dist', 'cli', 'parallel-main.js');
 const env = envWithout('NODE_EXTRA_CA_CERTS');
 const rounds = quick ? 1 : 3;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { envWithout, interleave, quick, repoRoot, table } from './lib.mjs';
 
-const cli = path.join(repoRoot, 'dist', 'cli.js');
+const cli = path.join(repoRoot, 'dist', 'cli', 'index.js');
 const parallelCli = path.join(repoRoot, 'dist', 'cli', 'parallel-main.js');
 const env = envWithout('NODE_EXTRA_CA_CERTS'); // adds ~80 ms to each node start in this sandbox
 const rounds = quick ? 1 : 3;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { envWithout, interleave, loadOurs, quick, ratioNote, repoRoot, table, timeSequential } from './lib.mjs';
 
-const ours = loadOurs('child_process.js');
+const ours = loadOurs('child_process/index.js');
 const MESSAGES = 1_000;
 const rounds = quick ? 3 : 7;
 const worker = path.join(repoRoot, 'scripts/bench/workers/ipc-counter.js');

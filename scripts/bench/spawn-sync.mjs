@@ -5,7 +5,7 @@ import childProcess from 'node:child_process';
 import { interleave, loadOurs, MiB, quick, ratioNote, table } from './lib.mjs';
 import { performance } from 'node:perf_hooks';
 
-const ours = loadOurs('child_process.js');
+const ours = loadOurs('child_process/index.js');
 const { runSync } = loadOurs();
 
 const perRound = quick ? 100 : 400;

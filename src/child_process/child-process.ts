@@ -5,12 +5,12 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
-import { SpawnError } from '../errors';
-import { stopReadingForChild } from '../streams';
-import type { Subprocess } from '../subprocess';
+import { SpawnError } from '../core/errors';
+import { stopReadingForChild } from '../core/streams';
+import type { Subprocess } from '../core/subprocess';
 import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Control, type SendCallback } from './ipc';
-import { native } from '../native';
+import { native } from '../core/native';
 import { callFailure, launch } from './launch';
 import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
 

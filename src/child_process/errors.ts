@@ -1,7 +1,7 @@
 // The errors node:child_process raises, with the same class, message, code and own fields, so
 // that code matching on `error.code` or on the message keeps working after the import is swapped.
 import { inspect } from 'node:util';
-import { errnoCode, type ChildStep, type SpawnError } from '../errors';
+import { errnoCode, type ChildStep, type SpawnError } from '../core/errors';
 
 /** What Node's errnoException gives: `spawn nope ENOENT` with negative errno, code and syscall. */
 export interface ErrnoError extends Error {

@@ -12,7 +12,7 @@ import { getSystemErrorName, promisify } from 'node:util';
 import type { ChildProcess } from './child-process';
 import { invalidArgType, maxBufferExceeded } from './errors';
 import { DEFAULT_SHELL, sanitizeKillSignal, validateMaxBuffer, validateString, validateTimeout } from './normalize';
-import { ownProperties } from '../validate';
+import { ownProperties } from '../core/validate';
 import { spawn } from './spawn';
 
 export type { ExecFileOptions, ExecOptions } from 'node:child_process';

@@ -5,7 +5,7 @@
 //
 // Ownership: every fd received is handed to onData, whose caller owns it from then on; every fd
 // given to write() is the socket's, closed once sent or once the write is dropped.
-import { native, type NativeFdWatcher } from '../native';
+import { native, type NativeFdWatcher } from '../core/native';
 
 export interface FdSocketHandlers {
   /** Bytes read, and the fds that came with them (owned by the callee from now on). */

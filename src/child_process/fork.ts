@@ -3,7 +3,7 @@
 // with `silent`.
 import type { ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ownProperties } from '../validate';
+import { ownProperties } from '../core/validate';
 import type { ChildProcess } from './child-process';
 import { invalidArgType, invalidArgValue, ipcRequired } from './errors';
 import { validateNoNul, validateString } from './normalize';

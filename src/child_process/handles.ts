@@ -5,7 +5,7 @@
 // close() count the connections a worker took over (socket-list.ts).
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { native } from '../native';
+import { native } from '../core/native';
 import { invalidHandleType } from './errors';
 import { getSocketList, type SocketListOwner } from './socket-list';
 

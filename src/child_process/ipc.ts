@@ -6,7 +6,7 @@
 // time, with the messages sent meanwhile queued behind it. A Node child's own process.send() and
 // process.on('message') work unchanged, handles included, both ways.
 import { EventEmitter } from 'node:events';
-import { native } from '../native';
+import { native } from '../core/native';
 import { codecFor, type Codec } from './ipc-codec';
 import { errnoException, invalidArgType, ipcChannelClosed, ipcDisconnected, missingArgs } from './errors';
 import { closeAll, FdSocket, QUEUED } from './fd-socket';

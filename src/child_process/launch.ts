@@ -1,10 +1,10 @@
 // Starting the process of a ChildProcess with our spawn(), and sorting its failures as Node does:
 // the errors Node emits a tick later become a failure to report, any other one is thrown.
 import { accessSync, constants, statSync } from 'node:fs';
-import { SpawnError } from '../errors';
-import { DEFAULT_PATH, execPathCandidates, type SpawnOptions } from '../options';
-import { spawn as spawnSubprocess } from '../spawn';
-import type { Subprocess } from '../subprocess';
+import { SpawnError } from '../core/errors';
+import { DEFAULT_PATH, execPathCandidates, type SpawnOptions } from '../core/options';
+import { spawn as spawnSubprocess } from '../core/spawn';
+import type { Subprocess } from '../core/subprocess';
 import { errnoException, type ErrnoError } from './errors';
 import type { SpawnCall } from './normalize';
 

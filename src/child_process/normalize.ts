@@ -4,9 +4,9 @@
 import type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ResolvedStdioSlot, SpawnOptions } from '../options';
-import { fdOfStream } from '../streams';
-import { ownProperties } from '../validate';
+import type { ResolvedStdioSlot, SpawnOptions } from '../core/options';
+import { fdOfStream } from '../core/streams';
+import { ownProperties } from '../core/validate';
 import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcSyncFork, outOfRange, unknownSignal } from './errors';
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';

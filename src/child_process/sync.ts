@@ -6,12 +6,12 @@
 import type * as NodeChildProcess from 'node:child_process';
 import type { SpawnSyncOptions, SpawnSyncReturns } from 'node:child_process';
 import { constants } from 'node:os';
-import { SpawnError } from '../errors';
-import type { NativeSyncLimits, NativeSyncRun } from '../native';
-import { planSpawn } from '../options';
-import { signalName } from '../signals';
-import { spawnSyncPlan } from '../spawn-sync';
-import { ownProperties } from '../validate';
+import { SpawnError } from '../core/errors';
+import type { NativeSyncLimits, NativeSyncRun } from '../core/native';
+import { planSpawn } from '../core/options';
+import { signalName } from '../core/signals';
+import { spawnSyncPlan } from '../core/spawn-sync';
+import { ownProperties } from '../core/validate';
 import { invalidArgType } from './errors';
 import { normalizeExecFileArgs } from './exec-file';
 import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';

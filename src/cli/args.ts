@@ -4,7 +4,7 @@
 // The reading of flags and what most options mean are shared with the parallel-compatible command
 // (parallel-args.ts), which has its own table of names and its own meanings for a few of them.
 import { availableParallelism } from 'node:os';
-import type { SpawnMethod } from '../options';
+import type { SpawnMethod } from '../core/options';
 import { parseDuration, parseHalt, type Halt, type TimeoutLimit } from './policy';
 import type { Expansion } from './replace';
 import { parseRemote, type RemoteSettings } from './remote-args';

@@ -4,10 +4,10 @@
 // interrupt stops what it started too.
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { SpawnError } from '../errors';
-import { spawn } from '../spawn';
-import type { ExitInfo, Subprocess } from '../subprocess';
-import { toSignalNumber } from '../signals';
+import { SpawnError } from '../core/errors';
+import { spawn } from '../core/spawn';
+import type { ExitInfo, Subprocess } from '../core/subprocess';
+import { toSignalNumber } from '../core/signals';
 import { MAX_JOBS_FOR_ZERO, type CommandPoolInvocation } from './args';
 import { byteExactArgv, encodeBytes } from './bytes';
 import { groupJobs, readJobs, type Job } from './inputs';

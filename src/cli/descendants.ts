@@ -5,8 +5,8 @@
 // still there was adopted: signalling them by pid is safe (an unreaped child's pid is not reused).
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { native } from '../native';
-import { procStatFields } from '../proc-stat';
+import { native } from '../core/native';
+import { procStatFields } from '../core/proc-stat';
 
 const POLL_MS = 10;
 

@@ -1,8 +1,8 @@
 // What the command says on stderr about the processes it runs, and how their ends become its
 // exit status.
-import type { ExitInfo } from '../subprocess';
+import type { ExitInfo } from '../core/subprocess';
 import { encodeBytes } from './bytes';
-import { toSignalNumber } from '../signals';
+import { toSignalNumber } from '../core/signals';
 
 // The name our stderr lines start with: the command the user typed (each bin sets its own).
 let programName = 'process-spawner';

@@ -11,7 +11,7 @@
 // around us stops), as `xargs -P` and any program a Ctrl-C ended do.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ProcessSpawnerError, SpawnError } from '../errors';
+import { ProcessSpawnerError, SpawnError } from '../core/errors';
 import { UsageError, type Invocation } from './args';
 import { ourArguments } from './bytes';
 import { CommandPool } from './command-pool';

@@ -23,7 +23,7 @@ import {
   type OptionTable,
   type RawFlags,
 } from './args';
-import { procStatFields } from '../proc-stat';
+import { procStatFields } from '../core/proc-stat';
 import { parseSeconds } from './policy';
 import { inputCommandTemplate, replacementPattern } from './shell';
 

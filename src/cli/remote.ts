@@ -10,7 +10,7 @@
 // ssh channel (our end is a pipe we keep open and never write): at EOF (ssh is gone, or the run
 // ended) it kills the session's process group, which sshd made for the command.
 import { availableParallelism } from 'node:os';
-import { run } from '../run';
+import { run } from '../run/run';
 import type { Job } from './inputs';
 import { LOCAL, type RemoteHost, type RemoteSettings } from './remote-args';
 import { expandCommand } from './replace';

@@ -2,7 +2,7 @@
 // written as it comes, so the directory holds what a run printed even if we are interrupted.
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ExitInfo } from '../subprocess';
+import type { ExitInfo } from '../core/subprocess';
 import type { Job } from './inputs';
 import { InputError } from './inputs';
 import { encodeBytes } from './bytes';

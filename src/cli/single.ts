@@ -6,13 +6,13 @@
 //     terminal back when it ends.
 //   otherwise: its stdin, stdout and stderr through our pipes, and our signals forwarded.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { native } from '../native';
-import { spawn } from '../spawn';
-import type { Subprocess } from '../subprocess';
+import { native } from '../core/native';
+import { spawn } from '../core/spawn';
+import type { Subprocess } from '../core/subprocess';
 import type { SingleInvocation } from './args';
 import { byteExactArgv } from './bytes';
 import { describeExit, describeSpawn, dieAtEndBy, exitStatusOf, log, onOutputGone } from './lifecycle';
-import { procStatFields } from '../proc-stat';
+import { procStatFields } from '../core/proc-stat';
 
 // How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
 const STOP_POLL_MS = 100;

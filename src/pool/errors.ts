@@ -1,6 +1,6 @@
 // The errors a pool's tasks reject with. Each has a stable `code` to branch on, `name` on the
 // prototype (as Node's own errors have), and the facts the caller needs to decide what to do.
-import { ProcessSpawnerError } from '../errors';
+import { ProcessSpawnerError } from '../core/errors';
 
 export type PoolErrorCode =
   | 'ERR_POOL_QUEUE_FULL'

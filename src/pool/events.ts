@@ -1,5 +1,5 @@
 // What the pool's events carry.
-import type { ExitInfo } from '../subprocess';
+import type { ExitInfo } from '../core/subprocess';
 import type { WorkerExit } from './errors';
 import type { KillReason, WorkerState } from './worker-handle';
 

@@ -2,7 +2,7 @@
 // slot's run of failures (its restart backoff), and when the pool is degraded (a crash loop)
 // or recovers. Which tasks to retry and when to restart are the supervisor's.
 import type { EventEmitter } from 'node:events';
-import type { ExitInfo } from '../subprocess';
+import type { ExitInfo } from '../core/subprocess';
 import { CrashWindow } from './backoff';
 import { PoolDegradedError, type WorkerExit } from './errors';
 import type { PoolEventMap } from './events';

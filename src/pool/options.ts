@@ -1,9 +1,9 @@
 // Pool options: apply defaults, validate, interpret. Everything here runs in the constructor, so a
 // bad option is a TypeError or RangeError thrown before any worker is spawned.
 import { availableParallelism } from 'node:os';
-import { planSpawn, type SpawnOptions } from '../options';
+import { planSpawn, type SpawnOptions } from '../core/options';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAX_FRAME_LENGTH } from '../protocol';
-import { describeValue, ownProperties } from '../validate';
+import { describeValue, ownProperties } from '../core/validate';
 import type { RestartBackoff } from './backoff';
 import type { WorkerInfo } from './events';
 

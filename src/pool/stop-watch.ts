@@ -2,7 +2,7 @@
 // is read every heartbeatIntervalMs instead: one seen stopped (SIGSTOP, SIGTSTP: state T) for
 // heartbeatTimeoutMs is hung.
 import { performance } from 'node:perf_hooks';
-import { procStatFields } from '../proc-stat';
+import { procStatFields } from '../core/proc-stat';
 import { Alarm, type Deadlines } from './deadlines';
 
 export interface StopWatchOptions {

@@ -3,10 +3,10 @@
 // accounting is in health.ts, the shutdown ladder in shutdown.ts.
 import type { EventEmitter } from 'node:events';
 import { MessageType, decodeWorkerError, type Frame } from '../protocol';
-import type { SpawnOptions } from '../options';
-import { spawn } from '../spawn';
-import { describeValue } from '../validate';
-import type { ExitInfo } from '../subprocess';
+import type { SpawnOptions } from '../core/options';
+import { spawn } from '../core/spawn';
+import { describeValue } from '../core/validate';
+import type { ExitInfo } from '../core/subprocess';
 import { restartDelay } from './backoff';
 import { Deadlines } from './deadlines';
 import {

@@ -25,7 +25,7 @@ import {
   messageTypeName,
   type Frame,
 } from '../protocol';
-import type { ExitInfo, Subprocess } from '../subprocess';
+import type { ExitInfo, Subprocess } from '../core/subprocess';
 import { Alarm, type Deadlines, type TimerEntry } from './deadlines';
 import { ProtocolError } from './errors';
 import { FrameWatch } from './frame-watch';

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import { FrameTooLargeError, FrameTooShortError, FrameTruncatedError } from './errors';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE, MAX_FRAME_LENGTH, isKnownType, type Frame } from './frame';
-import { assertIntegerInRange } from '../validate';
+import { assertIntegerInRange } from '../core/validate';
 
 export interface FrameDecoderOptions {
   /** The largest frame accepted, header included; default 64 MiB. */

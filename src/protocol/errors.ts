@@ -1,4 +1,4 @@
-import { ProcessSpawnerError } from '../errors';
+import { ProcessSpawnerError } from '../core/errors';
 
 /**
  * Errors a frame receiver reports. Each has a stable `code` so callers can branch on it

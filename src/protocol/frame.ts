@@ -1,4 +1,4 @@
-import { assertIntegerInRange } from '../validate';
+import { assertIntegerInRange } from '../core/validate';
 
 /**
  * The wire format: an 8-byte big-endian header, `u32 length` (header + payload), `u16 type`,

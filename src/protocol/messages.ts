@@ -1,6 +1,6 @@
 import { FramePayloadError } from './errors';
 import { MessageType } from './frame';
-import { assertIntegerInRange } from '../validate';
+import { assertIntegerInRange } from '../core/validate';
 
 /**
  * Payload layouts of the two messages whose payload is not opaque bytes:

@@ -22,7 +22,7 @@ describe('--pipe', () => {
     expectNoLeaks(async () => {
       // 4,000,000 lines of 100 bytes, made by the shell and piped in as a user would.
       const line = `yes ${'x'.repeat(99)} | head -n 4000000 | "$0" "$1" --pipe -j 2 --block 1M 'wc -l'`;
-      const run = spawn('sh', ['-c', line, process.execPath, path.join(__dirname, '..', '..', 'dist', 'cli.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = spawn('sh', ['-c', line, process.execPath, path.join(__dirname, '..', '..', 'dist', 'cli', 'index.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
       const result = await finish(run);
       const counts = result.stdout.trim().split('\n').map(Number);
       expect(counts.reduce((sum, count) => sum + count, 0)).toBe(4_000_000);
@@ -37,7 +37,7 @@ describe('--pipe', () => {
       writeFileSync(input, `${'y'.repeat(99)}\n`.repeat(100_000));
       // The same 10 MB file 40 times over, read from a pipe.
       const line = `for i in $(seq 40); do cat "$2"; done | "$0" "$1" --pipe -j 2 --block 2M 'wc -c'`;
-      const run = spawn('sh', ['-c', line, process.execPath, path.join(__dirname, '..', '..', 'dist', 'cli.js'), input], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = spawn('sh', ['-c', line, process.execPath, path.join(__dirname, '..', '..', 'dist', 'cli', 'index.js'), input], { stdio: ['ignore', 'pipe', 'pipe'] });
       const [result, info] = await Promise.all([finish(run), run.exited]);
       expect(result.stdout.trim().split('\n').map(Number).reduce((sum, count) => sum + count, 0)).toBe(400_000_000);
       // The shell's rusage covers its biggest child: us.

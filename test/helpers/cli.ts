@@ -1,9 +1,9 @@
-// Runs the process-spawner command as a user does: node dist/cli.js, through our own spawn.
+// Runs the process-spawner command as a user does: node dist/cli/index.js (the bin), through our own spawn.
 import path from 'node:path';
 import { spawn, type SpawnOptions, type Subprocess } from '../../src/index';
 import { finish, type Finished } from './collect';
 
-export const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+export const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'index.js');
 
 export function startCli(args: string[], options: SpawnOptions = {}): Subprocess {
   return spawn(process.execPath, [CLI, ...args], options);

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { encodeFrame, FrameDecoder, MessageType, type Frame } from '../../src/protocol';
-import { sendFds } from '../../src/fd-passing';
-import { spawn } from '../../src/spawn';
+import { sendFds } from '../../src/core/fd-passing';
+import { spawn } from '../../src/core/spawn';
 import { expectNoLeaks } from './leaks';
 
 export async function expectFdWorkerToWriteThroughTheFd(file: string, args: string[]): Promise<void> {

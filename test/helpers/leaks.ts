@@ -2,7 +2,7 @@
 // from /proc, compared before and after.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'vitest';
-import { reaper } from '../../src/reaper';
+import { reaper } from '../../src/core/reaper';
 
 /** fd number -> what it points to, from /proc/self/fd. */
 export function openFds(): Map<number, string> {

@@ -1,8 +1,8 @@
 // Runs a program to completion through the library's own spawn and collects what it printed.
 import type { Readable } from 'node:stream';
-import { spawn } from '../../src/spawn';
-import type { SpawnOptions } from '../../src/options';
-import type { ExitInfo } from '../../src/subprocess';
+import { spawn } from '../../src/core/spawn';
+import type { SpawnOptions } from '../../src/core/options';
+import type { ExitInfo } from '../../src/core/subprocess';
 
 export interface Completed {
   stdout: string;

@@ -1,7 +1,7 @@
 // Runs a vector program (workers/c/vectors_test.c, workers/python/vectors_test.py) over every
 // shared vector and pairs each answer with the command that produced it.
 import { expect } from 'vitest';
-import { spawn } from '../../src/spawn';
+import { spawn } from '../../src/core/spawn';
 import { finish } from './collect';
 import { vectorCommands } from './vectors';
 

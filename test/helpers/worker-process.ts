@@ -1,7 +1,7 @@
 // A worker process driven at the frame level, as a parent (the pool) will drive it.
 import type { Writable } from 'node:stream';
-import { spawn } from '../../src/spawn';
-import type { ExitInfo, Subprocess } from '../../src/subprocess';
+import { spawn } from '../../src/core/spawn';
+import type { ExitInfo, Subprocess } from '../../src/core/subprocess';
 import { FrameDecoder, encodeFrame, type Frame } from '../../src/protocol';
 import { readAll } from './collect';
 

@@ -3,7 +3,7 @@
 // not live on. test/fixtures/pool-parent.js is that parent.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawn } from '../../src/spawn';
+import { spawn } from '../../src/core/spawn';
 import { eventually, expectNoLeaks, readProcStat } from '../helpers/leaks';
 import { fixtures } from '../helpers/pool-workers';
 

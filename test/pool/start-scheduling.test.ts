@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpawnError } from '../../src/errors';
+import { SpawnError } from '../../src/core/errors';
 import { Pool, QueueFullError, TaskFailedError, WorkerStartError } from '../../src/pool';
 import { buildCProgram, createBuildDirectory } from '../helpers/build-c-worker';
 import { expectNoLeaks } from '../helpers/leaks';

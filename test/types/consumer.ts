@@ -1,10 +1,10 @@
 // A program written for node:child_process, with the import swapped: it must type-check under
 // strict settings and `module: nodenext` exactly as it does against @types/node.
-// Checked by test/child_process-types.test.ts with `tsc -p test/types`.
+// Checked by test/child_process/types.test.ts with `tsc -p test/types`.
 import type * as node from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import * as cp from '../../src/child_process.js';
+import * as cp from '../../src/child_process/index.js';
 
 // The module fits where node:child_process is expected, for the functions it provides.
 type Provided = 'spawn' | 'exec' | 'execFile' | 'fork' | 'ChildProcess';

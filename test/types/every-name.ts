@@ -1,6 +1,6 @@
 // Every type name @types/node's child_process exports, re-exported from the drop-in under strict
 // settings and `module: nodenext`: a name the drop-in does not export fails the type check
-// (TS2305). test/child_process-types.test.ts checks this list against @types/node's own.
+// (TS2305). test/child_process/types.test.ts checks this list against @types/node's own.
 export type {
   ChildProcess,
   ChildProcessByStdio,
@@ -44,4 +44,4 @@ export type {
   StdioOptions,
   StdioPipe,
   StdioPipeNamed,
-} from '../../src/child_process.js';
+} from '../../src/child_process/index.js';
