@@ -1,17 +1,13 @@
-// The command line of process-spawner, parsed into one of its three forms. Options come first;
-// the first word that is not an option starts the command, which runs to the end or to the first
-// `:::`/`::::` (as in GNU parallel). Combined short flags (`-kj4`) and `--name=value` work.
-// The reading of flags and what most options mean are shared with the parallel-compatible command
+// The command line of process-spawner, parsed into one of its three forms from the flags that
+// flags.ts reads. What most options mean is shared with the parallel-compatible command
 // (parallel-args.ts), which has its own table of names and its own meanings for a few of them.
 import { availableParallelism } from 'node:os';
 import type { SpawnMethod } from '../core/options';
+import { given, readFlags, rejectFlags, UsageError, type ArgumentSource, type OptionTable, type RawFlags } from './flags';
 import { parseDuration, parseHalt, type Halt, type TimeoutLimit } from './policy';
 import type { Expansion } from './replace';
 import { parseRemote, type RemoteSettings } from './remote-args';
 import { commandTemplate, replacementPattern, type CommandTemplate, type TemplateOptions } from './shell';
-
-export class UsageError extends Error {}
-UsageError.prototype.name = 'UsageError';
 
 export type { CommandTemplate };
 
@@ -26,15 +22,6 @@ export interface SingleInvocation extends Common {
   mode: 'single';
   command: CommandTemplate;
 }
-
-/**
- * Where the arguments of the runs come from, combined as a cross product in order. `link`: how a
- * source pairs with the one before it instead (`:::+`: item by item, as far as the shorter goes;
- * --link: item by item, the shorter wrapping around).
- */
-export type ArgumentSource = ({ kind: 'values'; values: string[] } | { kind: 'file'; path: string } | { kind: 'stdin' } | { kind: 'range'; count: number }) & {
-  link?: 'shortest' | 'wrap';
-};
 
 /** --pipe: stdin (or a file, --pipepart) cut into blocks of whole records, one block per run. */
 export interface PipeSettings {
@@ -106,15 +93,6 @@ export type Progress = 'auto' | 'bar' | 'eta' | 'none';
 
 export type Invocation = SingleInvocation | CommandPoolInvocation | WorkerPoolInvocation | { mode: 'help' } | { mode: 'version' };
 
-/** The names of one command's options; readFlags() turns every alias into the long name. */
-export interface OptionTable {
-  shortValue: Readonly<Record<string, string>>;
-  shortBoolean: Readonly<Record<string, string>>;
-  longAliases: Readonly<Record<string, string>>;
-  valueFlags: ReadonlySet<string>;
-  booleanFlags: ReadonlySet<string>;
-}
-
 /** Where the two commands read the same option differently. */
 export interface Dialect {
   /** --timeout and --delay: milliseconds by default (process-spawner) or seconds (parallel). */
@@ -129,8 +107,6 @@ export interface Dialect {
   drainTimeoutMs: number;
 }
 
-// Options that take several values, each use adding one.
-const LIST_FLAGS = new Set(['--arg-file', '--sshlogin', '--transferfile', '--return', '--trc']);
 // Shared by both commands, with the same meaning: --pipe and its settings, and the remote runs.
 export const PIPE_VALUE_FLAGS = ['--block', '--recend', '--recstart'];
 export const REMOTE_VALUE_FLAGS = ['--sshlogin', '--sshloginfile', '--ssh', '--transferfile', '--return', '--trc', '--workdir'];
@@ -174,18 +150,6 @@ export const MAX_JOBS_FOR_ZERO = 256;
 /** Every long option the command accepts, aliases included (--help names each). */
 export function longOptionNames(table: OptionTable = TABLE): string[] {
   return [...table.valueFlags, ...table.booleanFlags, ...Object.keys(table.longAliases)];
-}
-
-export interface RawFlags {
-  values: Map<string, string>;
-  /** The options that may be given several times (-a, -S, --return...), each value in order. */
-  lists: Map<string, string[]>;
-  booleans: Set<string>;
-  /** Command words (a string, or words joined with spaces as parallel does). */
-  words: string[];
-  /** After `--`: the argv, exec'd directly. */
-  direct: string[] | null;
-  sources: ArgumentSource[];
 }
 
 export function parseArguments(argv: readonly string[]): Invocation {
@@ -334,90 +298,6 @@ function unescape(text: string): string {
   return text.replace(/\\([ntr0\\])/g, (_match, letter: string) => ({ n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\' })[letter] as string);
 }
 
-export function readFlags(argv: readonly string[], table: OptionTable): RawFlags {
-  const flags: RawFlags = { values: new Map(), lists: new Map(), booleans: new Set(), words: [], direct: null, sources: [] };
-  let i = 0;
-  const valueOf = (name: string, inline: string | undefined): string => {
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
-    return value;
-  };
-  for (; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      flags.direct = [];
-      i++;
-      break;
-    }
-    if (isSourceMarker(arg)) break;
-    if (arg.startsWith('--')) {
-      const equals = arg.indexOf('=');
-      const name = table.longAliases[equals < 0 ? arg : arg.slice(0, equals)] ?? (equals < 0 ? arg : arg.slice(0, equals));
-      const inline = equals < 0 ? undefined : arg.slice(equals + 1);
-      if (table.booleanFlags.has(name) && inline === undefined) flags.booleans.add(name);
-      else if (table.valueFlags.has(name)) setValue(flags, name, valueOf(name, inline));
-      else throw new UsageError(`unknown option ${arg}`);
-    } else if (arg.startsWith('-') && arg.length > 1) {
-      readShortFlags(arg, flags, table, (name, rest) => valueOf(name, rest));
-    } else {
-      break;
-    }
-  }
-  // The command: words up to the first source marker.
-  const commandWords: string[] = [];
-  for (; i < argv.length && !isSourceMarker(argv[i] as string); i++) commandWords.push(argv[i] as string);
-  if (flags.direct !== null) flags.direct = commandWords;
-  else flags.words = commandWords;
-  readSources(argv, i, flags);
-  return flags;
-}
-
-// `-kj4`: each letter a flag; a letter that takes a value takes the rest of the word, or the next.
-function readShortFlags(arg: string, flags: RawFlags, table: OptionTable, valueOf: (name: string, rest: string | undefined) => string): void {
-  for (let k = 1; k < arg.length; k++) {
-    const letter = arg[k] as string;
-    const valueName = table.shortValue[letter];
-    if (valueName !== undefined) {
-      const rest = arg.slice(k + 1);
-      setValue(flags, valueName, valueOf(`-${letter}`, rest === '' ? undefined : rest));
-      return;
-    }
-    const booleanName = table.shortBoolean[letter];
-    if (booleanName === undefined) throw new UsageError(`unknown option -${letter}${arg.length > 2 ? ` (in ${arg})` : ''}`);
-    flags.booleans.add(booleanName);
-  }
-}
-
-function setValue(flags: RawFlags, name: string, value: string): void {
-  if (!LIST_FLAGS.has(name)) return void flags.values.set(name, value);
-  const list = flags.lists.get(name) ?? [];
-  list.push(value);
-  flags.lists.set(name, list);
-}
-
-// `:::` and `::::` start a source; `:::+` and `::::+` one linked to the source before it.
-function isSourceMarker(arg: string): boolean {
-  return arg === ':::' || arg === '::::' || arg === ':::+' || arg === '::::+';
-}
-
-// `::: a b c :::: FILE ...`: each marker starts a source.
-function readSources(argv: readonly string[], start: number, flags: RawFlags): void {
-  for (let i = start; i < argv.length; ) {
-    const marker = argv[i] as string;
-    const items: string[] = [];
-    for (i++; i < argv.length && !isSourceMarker(argv[i] as string); i++) items.push(argv[i] as string);
-    // With no ::: or :::: source before it, a linked marker is a plain one (as in parallel).
-    const link = marker.endsWith('+') && flags.sources.length > 0 ? { link: 'shortest' as const } : {};
-    if (marker.startsWith('::::')) {
-      if (items.length === 0) throw new UsageError(`${marker} needs a file after it`);
-      for (const file of items) flags.sources.push(file === '-' ? { kind: 'stdin', ...link } : { kind: 'file', path: file, ...link });
-    } else {
-      if (items.length === 0) throw new UsageError(`${marker} needs at least one argument after it`);
-      flags.sources.push({ kind: 'values', values: items, ...link });
-    }
-  }
-}
-
 export function commandOf(flags: RawFlags, options: TemplateOptions): CommandTemplate {
   if (flags.direct !== null) {
     if (flags.direct.length === 0) throw new UsageError('missing the file to run after --');
@@ -507,15 +387,5 @@ export function wrap<T>(name: string, parse: () => T): T {
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(`${name}: ${error.message}`);
     throw error;
-  }
-}
-
-export function given(flags: RawFlags, name: string): boolean {
-  return flags.booleans.has(name) || flags.values.has(name) || (flags.lists.get(name) ?? []).length > 0;
-}
-
-export function rejectFlags(flags: RawFlags, names: string[], needs: string): void {
-  for (const name of names) {
-    if (given(flags, name)) throw new UsageError(`${name} only goes with ${needs}`);
   }
 }

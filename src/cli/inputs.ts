@@ -2,7 +2,7 @@
 // stdin, or `--tasks M` (0..M-1). Several sources combine as a cross product, the first one
 // varying slowest, as in GNU parallel; `--colsep` splits each item into columns {1} {2} ...
 import { open } from 'node:fs/promises';
-import type { ArgumentSource } from './args';
+import type { ArgumentSource } from './flags';
 import { decodeBytes } from './bytes';
 import type { RemoteHost } from './remote-args';
 

@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProcessSpawnerError, SpawnError } from '../core/errors';
-import { UsageError, type Invocation } from './args';
+import type { Invocation } from './args';
+import { UsageError } from './flags';
 import { ourArguments } from './bytes';
 import { CommandPool } from './command-pool';
 import { becomeSubreaper, childrenOfUs, endAdoptedChildren, killChildrenNow } from './descendants';

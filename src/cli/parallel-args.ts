@@ -11,18 +11,15 @@ import {
   longOptionNames,
   PIPE_REMOTE_BOOLEAN_FLAGS,
   PIPE_VALUE_FLAGS,
-  readFlags,
   REMOTE_VALUE_FLAGS,
   SHARED_ALIASES,
   spawnMethodOf,
-  UsageError,
   wrap,
   type CommandTemplate,
   type Dialect,
   type Invocation,
-  type OptionTable,
-  type RawFlags,
 } from './args';
+import { readFlags, UsageError, type OptionTable, type RawFlags } from './flags';
 import { procStatFields } from '../core/proc-stat';
 import { parseSeconds } from './policy';
 import { inputCommandTemplate, replacementPattern } from './shell';

@@ -2,7 +2,7 @@
 // (`[N/]login`, `:` for this machine, comma-separated or given again), and what goes with them:
 // --ssh (or $PARALLEL_SSH), --transferfile, --return, --cleanup, --trc, --nonall, --onall, --workdir.
 import { readFileSync } from 'node:fs';
-import type { RawFlags } from './args';
+import type { RawFlags } from './flags';
 import { tokenize, TokenizeError } from './tokenize';
 
 export interface RemoteHost {

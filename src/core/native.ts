@@ -6,8 +6,7 @@
 // prebuilt binary for the platform), and only the first call that needs a syscall fails.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ProcessSpawnerError } from './errors';
-import type { NativeProcessSettings } from './process-settings';
+import { AddonLoadError } from './errors';
 import { STDIO_CODES, type SpawnRequestField } from './native-codes';
 
 /** `stdio` codes understood by the addon; a number >= 0 passes that fd of the parent. */
@@ -44,6 +43,22 @@ export interface NativeWaitFields {
   termSignal: number | null;
   coreDumped: boolean;
   rusage: Rusage;
+}
+
+/** The fields of the addon's request that carry the settings. */
+export interface NativeProcessSettings {
+  newSession: boolean;
+  processGroup: number;
+  uid: number;
+  gid: number;
+  groups: number[] | null;
+  umask: number;
+  rlimits: number[] | null;
+  closeFds: boolean;
+  pipeSize: number;
+  restoreSignals: boolean;
+  signalMask: number[] | null;
+  parentDeathSignal: number;
 }
 
 export interface NativeSpawnRequest extends NativeProcessSettings {
@@ -217,12 +232,6 @@ export interface NativeFdWatcher {
   /** Closes the watcher; the fd stays open. */
   close(): void;
 }
-
-/** The addon could not be loaded: the message says what is missing, why, and how to fix it. */
-export class AddonLoadError extends ProcessSpawnerError {
-  readonly code = 'ERR_ADDON_NOT_LOADED';
-}
-AddonLoadError.prototype.name = 'AddonLoadError';
 
 // node-gyp-build is the loader that goes with prebuildify's prebuilds/<platform>-<arch>/ layout:
 // it takes build/Release (what the install script or `npm rebuild` compiled) first, else the

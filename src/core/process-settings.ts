@@ -2,7 +2,7 @@
 // limits, fds, signals and the parent-death signal. Validated here, before any syscall, and
 // applied by the child between fork and exec (native/child.cc), each step reporting its own
 // `childStep` when it fails.
-import { native } from './native';
+import { native, type NativeProcessSettings } from './native';
 import { toSignalNumber, type SignalInput } from './signals';
 import { assertIntegerInRange, describeValue } from './validate';
 
@@ -41,22 +41,6 @@ export interface ProcessSettings {
   signalMask?: readonly SignalInput[];
   /** `PR_SET_PDEATHSIG`: the signal the child gets when the thread that spawned it exits. */
   parentDeathSignal?: SignalInput;
-}
-
-/** The fields of the addon's request that carry the settings. */
-export interface NativeProcessSettings {
-  newSession: boolean;
-  processGroup: number;
-  uid: number;
-  gid: number;
-  groups: number[] | null;
-  umask: number;
-  rlimits: number[] | null;
-  closeFds: boolean;
-  pipeSize: number;
-  restoreSignals: boolean;
-  signalMask: number[] | null;
-  parentDeathSignal: number;
 }
 
 /** The group that `killGroup()` signals: the child's own, another, or none of its own. */

@@ -1,7 +1,13 @@
-// What the pool's events carry.
+// What the pool's events carry, and the words they use for a worker's state and for why the
+// pool killed it.
 import type { ExitInfo } from '../core/subprocess';
 import type { WorkerExit } from './errors';
-import type { KillReason, WorkerState } from './worker-handle';
+
+/** Where a worker is in its life (worker-handle.ts moves it along). */
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'retiring' | 'stopping' | 'killed' | 'exited';
+
+/** Why the pool killed a worker. */
+export type KillReason = 'ready-timeout' | 'heartbeat' | 'protocol' | 'timeout' | 'abort' | 'ack-timeout' | 'shutdown';
 
 export interface WorkerInfo {
   workerId: number;

@@ -1,15 +1,16 @@
 export { Pool } from './pool';
 export { POOL_DEFAULTS, type PerWorker, type PoolOptions, type PoolStderr, type RunOptions } from './options';
 export type { PoolStats, WorkerStats } from './supervisor';
-export type { WorkerState, KillReason } from './worker-handle';
 export type {
   DegradedEvent,
+  KillReason,
   PoolEventMap,
   TimeoutEvent,
   WorkerCrashEvent,
   WorkerExitEvent,
   WorkerInfo,
   WorkerRespawnEvent,
+  WorkerState,
 } from './events';
 export {
   AbortError,

@@ -21,14 +21,14 @@ import {
   type ProtocolError,
   type WorkerExit,
 } from './errors';
-import type { PoolEventMap } from './events';
+import type { PoolEventMap, WorkerState } from './events';
 import { PoolHealth } from './health';
 import { normalizeRunOptions, workerCommand, type PoolConfig, type RunOptions } from './options';
 import { TaskQueue } from './queue';
 import { Conditions, KILL_GRACE_MS, stopWorkers } from './shutdown';
 import { WorkerSlot, type SlotOwner } from './slot';
 import { Task, type TaskOwner } from './task';
-import { WorkerHandle, type WorkerOwner, type WorkerState } from './worker-handle';
+import { WorkerHandle, type WorkerOwner } from './worker-handle';
 
 type Phase = 'new' | 'starting' | 'running' | 'draining' | 'stopping' | 'closed';
 

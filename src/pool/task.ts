@@ -2,11 +2,21 @@
 // queue node, its own timer entry (timeout while it runs, retry delay between attempts) and its
 // own abort listener (EventTarget calls handleEvent), so it needs no closures of its own.
 import type { TimerEntry } from './deadlines';
-import type { WorkerInfo } from './events';
+import type { KillReason, WorkerInfo } from './events';
 import type { QueueNode } from './queue';
-import type { WorkerHandle } from './worker-handle';
 
 export type TaskState = 'queued' | 'running' | 'retrying' | 'settled';
+
+/**
+ * What a task's owner does with the worker running it (a WorkerHandle, which imports this file):
+ * name it in an error or event, take the task back, kill it.
+ */
+export interface TaskWorker {
+  readonly id: number;
+  readonly pid: number;
+  forget(task: Task): void;
+  kill(reason: KillReason): void;
+}
 
 export interface TaskOwner {
   onTaskDeadline(task: Task): void;
@@ -19,7 +29,7 @@ export class Task implements QueueNode<Task>, TimerEntry {
   attempts = 0;
   retriesLeft: number;
   /** While running: its worker and the sequence number it was sent with. */
-  worker: WorkerHandle | null = null;
+  worker: TaskWorker | null = null;
   sequence = 0;
 
   previous: Task | null = null;

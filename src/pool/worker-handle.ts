@@ -28,15 +28,11 @@ import {
 import type { ExitInfo, Subprocess } from '../core/subprocess';
 import { Alarm, type Deadlines, type TimerEntry } from './deadlines';
 import { ProtocolError } from './errors';
+import type { KillReason, WorkerState } from './events';
 import { FrameWatch } from './frame-watch';
 import type { PoolConfig } from './options';
 import { StopWatch } from './stop-watch';
 import type { Task } from './task';
-
-export type WorkerState = 'starting' | 'idle' | 'busy' | 'retiring' | 'stopping' | 'killed' | 'exited';
-
-/** Why the pool killed a worker. */
-export type KillReason = 'ready-timeout' | 'heartbeat' | 'protocol' | 'timeout' | 'abort' | 'ack-timeout' | 'shutdown';
 
 type Waiting = 'ready' | 'ping' | 'pong' | 'ack' | 'exit' | 'pipes' | null;
 

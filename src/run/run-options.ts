@@ -2,7 +2,7 @@
 // part is passed through untouched, so spawn() validates it itself and every spawn option (new
 // ones included) works here without being listed.
 import type { Readable } from 'node:stream';
-import type { Rusage } from '../core/native';
+import type { Rusage } from '../core/subprocess';
 import type { SpawnOptions } from '../core/options';
 import { toSignalNumber, type SignalInput } from '../core/signals';
 import { assertIntegerInRange, describeValue, ownProperties } from '../core/validate';

@@ -1,7 +1,7 @@
 // One child under run() or lines(): feeds its stdin, ends it on timeout, abort or maxBuffer
 // (killSignal, then SIGKILL after killGrace), and turns how it ended into a RunResult or a RunError.
 import type { Readable, Writable } from 'node:stream';
-import { RunError, type RunErrorDetails } from '../core/errors';
+import { RunError, type RunErrorDetails } from './errors';
 import { parseRunCall, SIGKILL, type RunEncoding, type RunInput, type RunResult, type RunSettings } from './run-options';
 import { spawn } from '../core/spawn';
 import type { ExitInfo, Subprocess } from '../core/subprocess';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { SpawnError } from '../../src/index';
-import { RunError } from '../../src/core/errors';
+import { RunError } from '../../src/run/errors';
 import { lines } from '../../src/run/lines';
 import { childProcesses, expectNoLeaks } from '../helpers/leaks';
 

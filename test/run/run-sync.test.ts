@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { SpawnError } from '../../src/core/errors';
-import { RunError } from '../../src/core/errors';
+import { RunError } from '../../src/run/errors';
 import { runSync, spawn } from '../../src/index';
 import { reaper } from '../../src/core/reaper';
 import { childProcesses, eventually, expectNoLeaks, zombieChildren } from '../helpers/leaks';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { ProcessSpawnerError, SpawnError } from '../../src/index';
-import { RunError } from '../../src/core/errors';
+import { RunError } from '../../src/run/errors';
 import { run, type RunResult } from '../../src/run/run';
 import { eventually, expectNoLeaks } from '../helpers/leaks';
 
