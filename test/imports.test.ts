@@ -1,11 +1,16 @@
 // The house drawn from src/'s imports: no file reaches itself through its imports (each type has
-// one home below its users), and src/core/ imports nothing above it.
+// one home below its users), src/core/ imports nothing above it, and the addon module is the core's
+// own: the rest of the library asks the core's modules that name what it needs (process-control.ts
+// for the command, raw-fds.ts for the drop-in's handle passing, spawn-sync.ts's types).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { circles, importGraph, readSources } from './helpers/import-graph';
 
 const SOURCES = readSources(path.join(__dirname, '..', 'src'));
 const GRAPH = importGraph(SOURCES);
+const ADDON_MODULE = 'core/native.ts';
+
+const importersOf = (target: string): string[] => [...GRAPH].filter(([, targets]) => targets.includes(target)).map(([file]) => file);
 
 describe('the import graph of src/', () => {
   it('is read from every file, with the imports it holds', () => {
@@ -24,6 +29,11 @@ describe('the import graph of src/', () => {
       .filter(([file]) => file.startsWith('core/'))
       .flatMap(([file, targets]) => targets.filter((target) => !target.startsWith('core/')).map((target) => `${file} -> ${target}`));
     expect(upward).toEqual([]);
+  });
+
+  it('lets only src/core/ import the addon module', () => {
+    expect(importersOf(ADDON_MODULE).filter((file) => !file.startsWith('core/'))).toEqual([]);
+    expect(importersOf(ADDON_MODULE).length).toBeGreaterThan(0);
   });
 });
 

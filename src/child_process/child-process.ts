@@ -10,7 +10,7 @@ import { stopReadingForChild } from '../core/streams';
 import type { Subprocess } from '../core/subprocess';
 import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Control, type SendCallback } from './ipc';
-import { native } from '../core/native';
+import { channelSocketpair, closeFd } from '../core/raw-fds';
 import { callFailure, launch } from './launch';
 import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
 
@@ -76,10 +76,10 @@ export class ChildProcess extends EventEmitter {
     try {
       outcome = launch(channel === null ? call : withChannelFd(call, channel.childEnd));
     } finally {
-      if (channel !== null) native.closeFd(channel.childEnd);
+      if (channel !== null) closeFd(channel.childEnd);
     }
     if ('failure' in outcome) {
-      if (channel !== null) native.closeFd(channel.ourEnd);
+      if (channel !== null) closeFd(channel.ourEnd);
       this.#fail(outcome.failure, call.pipes);
       return;
     }
@@ -211,7 +211,7 @@ export class ChildProcess extends EventEmitter {
 // its NODE_CHANNEL_FD slot, ours is read and written through the addon (SCM_RIGHTS). -errno when
 // it cannot be made (EMFILE), which is reported as the spawn's failure.
 function openChannelSocketpair(): { ourEnd: number; childEnd: number } | number {
-  const pair = native.channelSocketpair();
+  const pair = channelSocketpair();
   if (typeof pair === 'number') return -pair;
   return { ourEnd: pair[0], childEnd: pair[1] };
 }

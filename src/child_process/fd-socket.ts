@@ -5,7 +5,7 @@
 //
 // Ownership: every fd received is handed to onData, whose caller owns it from then on; every fd
 // given to write() is the socket's, closed once sent or once the write is dropped.
-import { native, type NativeFdWatcher } from '../core/native';
+import { closeFd, receiveWithFds, sendWithFds, watchFd, type NativeFdWatcher } from '../core/raw-fds';
 
 export interface FdSocketHandlers {
   /** Bytes read, and the fds that came with them (owned by the callee from now on). */
@@ -46,7 +46,7 @@ export class FdSocket {
   constructor(fd: number, handlers: FdSocketHandlers) {
     this.fd = fd;
     this.#handlers = handlers;
-    this.#watcher = new native.FdWatcher(fd, (errno, readable, writable) => this.#ready(errno, readable, writable));
+    this.#watcher = watchFd(fd, (errno, readable, writable) => this.#ready(errno, readable, writable));
     this.#watch();
   }
 
@@ -78,7 +78,7 @@ export class FdSocket {
       return -ECANCELED;
     }
     if (this.#queue.length === 0) {
-      const sent = native.sendWithFds(this.fd, bytes, fds);
+      const sent = sendWithFds(this.fd, bytes, fds);
       if (sent < 0 && sent !== -EAGAIN) {
         closeAll(fds);
         return sent;
@@ -127,7 +127,7 @@ export class FdSocket {
 
   #read(): void {
     for (let i = 0; i < READS_PER_WAKE && this.#reading; i++) {
-      const received = native.receiveWithFds(this.fd, scratch);
+      const received = receiveWithFds(this.fd, scratch);
       if (received.bytes === -EAGAIN) return;
       if (received.bytes <= 0) {
         closeAll(received.fds);
@@ -150,7 +150,7 @@ export class FdSocket {
   #flush(): void {
     while (this.#queue.length > 0) {
       const head = this.#queue[0] as PendingWrite;
-      const sent = native.sendWithFds(this.fd, head.bytes, head.fds);
+      const sent = sendWithFds(this.fd, head.bytes, head.fds);
       if (sent === -EAGAIN) break;
       if (sent < 0) {
         this.#failQueue(-sent);
@@ -187,10 +187,10 @@ export class FdSocket {
     this.#closed = true;
     this.#reading = false;
     this.#watcher.close();
-    native.closeFd(this.fd);
+    closeFd(this.fd);
   }
 }
 
 export function closeAll(fds: readonly number[]): void {
-  for (const fd of fds) native.closeFd(fd);
+  for (const fd of fds) closeFd(fd);
 }

@@ -5,7 +5,7 @@
 // close() count the connections a worker took over (socket-list.ts).
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { native } from '../core/native';
+import { closeFd, socketKind } from '../core/raw-fds';
 import { invalidHandleType } from './errors';
 import { getSocketList, type SocketListOwner } from './socket-list';
 
@@ -133,7 +133,7 @@ export function handleFromFd(owner: SocketListOwner, message: HandleMessage, fd:
   try {
     made = objectForFd(owner, message, fd, emit);
   } catch (error) {
-    native.closeFd(fd);
+    closeFd(fd);
     throw error;
   }
   if (made !== undefined) emit(made);
@@ -179,7 +179,7 @@ function rawHandle(fd: number): RawHandle {
     pipe: binding('pipe_wrap') as Bindings['pipe'],
     udp: binding('udp_wrap') as Bindings['udp'],
   };
-  const kind = native.socketKind(fd);
+  const kind = socketKind(fd);
   const handle =
     kind === 'tcp'
       ? new bindings.tcp.TCP(bindings.tcp.constants.SOCKET)

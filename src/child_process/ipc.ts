@@ -6,7 +6,7 @@
 // time, with the messages sent meanwhile queued behind it. A Node child's own process.send() and
 // process.on('message') work unchanged, handles included, both ways.
 import { EventEmitter } from 'node:events';
-import { native } from '../core/native';
+import { closeFd, duplicateFd } from '../core/raw-fds';
 import { codecFor, type Codec } from './ipc-codec';
 import { errnoException, invalidArgType, ipcChannelClosed, ipcDisconnected, missingArgs } from './errors';
 import { closeAll, FdSocket, QUEUED } from './fd-socket';
@@ -193,7 +193,7 @@ export class IpcChannel implements SocketListOwner {
   // the ACK, later sends wait in the handle queue.
   #write(message: unknown, carried: CarriedHandle | null, options: SendOptions, callback: SendCallback | undefined): boolean {
     const bytes = this.#codec.encode(message);
-    const fds = carried === null ? [] : [native.duplicateFd(carried.rawHandle.fd)];
+    const fds = carried === null ? [] : [duplicateFd(carried.rawHandle.fd)];
     const result = fds.some((fd) => fd < 0) ? (fds[0] as number) : this.#socket.write(bytes, fds, () => this.#written(callback));
     const closesAfter = carried !== null && closesAfterSend(carried.message, options);
     if (result >= 0) {
@@ -389,7 +389,7 @@ class ReceivedFd {
 
   /** Closes it unless it was taken. */
   discard(): void {
-    if (this.#fd !== null) native.closeFd(this.#fd);
+    if (this.#fd !== null) closeFd(this.#fd);
     this.#fd = null;
   }
 }

@@ -1,19 +1,15 @@
-// "No child outlives the command." The command makes itself a child subreaper, so that what its
-// runs leave behind (a `setsid` daemon, a double fork) is re-parented to it instead of init. At
-// the end it signals and reaps every child that is left: SIGTERM, then SIGKILL after a grace
-// period. It spawns only through our library, which has reaped its own by then, so every child
-// still there was adopted: signalling them by pid is safe (an unreaped child's pid is not reused).
+// "No child outlives the command." The command makes itself a child subreaper (main.ts), so that
+// what its runs leave behind (a `setsid` daemon, a double fork) is re-parented to it instead of
+// init. At the end it signals and reaps every child that is left: SIGTERM, then SIGKILL after a
+// grace period. It spawns only through our library, which has reaped its own by then, so every
+// child still there was adopted: signalling them by pid is safe (an unreaped child's pid is not
+// reused).
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { native } from '../core/native';
 import { procStatFields } from '../core/proc-stat';
+import { reapAdoptedChildren } from '../core/process-control';
 
 const POLL_MS = 10;
-
-/** prctl(PR_SET_CHILD_SUBREAPER); an errno value when the kernel refused, else 0. */
-export function becomeSubreaper(): number {
-  return native.setChildSubreaper();
-}
 
 /** Our children, zombies included, from /proc (their ppid is our pid). */
 export function childrenOfUs(): number[] {
@@ -42,7 +38,7 @@ export async function endAdoptedChildren(graceMs: number, hurry: () => boolean =
       signalled.add(pid);
       signal(pid, escalate ? 'SIGKILL' : 'SIGTERM');
     }
-    native.reapAdoptedChildren(Int32Array.from(children));
+    reapAdoptedChildren(children);
     children = childrenOfUs();
     if (children.length > 0) await sleep(POLL_MS);
   }

@@ -12,11 +12,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProcessSpawnerError, SpawnError } from '../core/errors';
+import { becomeChildSubreaper } from '../core/process-control';
 import type { Invocation } from './args';
 import { UsageError } from './flags';
 import { ourArguments } from './bytes';
 import { CommandPool } from './command-pool';
-import { becomeSubreaper, childrenOfUs, endAdoptedChildren, killChildrenNow } from './descendants';
+import { childrenOfUs, endAdoptedChildren, killChildrenNow } from './descendants';
 import { InputError } from './inputs';
 import { dieAtEndBy, log, setProgramName, signalToDieBy, watchOwnOutputs } from './lifecycle';
 import { runSingle } from './single';
@@ -77,7 +78,7 @@ async function main(commandLine: CommandLine, argv: string[], cleanup: { started
     return 0;
   }
   try {
-    const subreaperError = becomeSubreaper();
+    const subreaperError = becomeChildSubreaper();
     if (subreaperError !== 0 && invocation.verbose) log(`prctl(PR_SET_CHILD_SUBREAPER) failed (errno ${subreaperError}): orphans go to init`);
     return await dispatch(invocation);
   } catch (error) {

@@ -6,13 +6,13 @@
 //     terminal back when it ends.
 //   otherwise: its stdin, stdout and stderr through our pipes, and our signals forwarded.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { native } from '../core/native';
+import { procStatFields } from '../core/proc-stat';
+import { foregroundProcessGroup, handTerminalTo } from '../core/process-control';
 import { spawn } from '../core/spawn';
 import type { Subprocess } from '../core/subprocess';
 import type { SingleInvocation } from './args';
 import { byteExactArgv } from './bytes';
 import { describeExit, describeSpawn, dieAtEndBy, exitStatusOf, log, onOutputGone } from './lifecycle';
-import { procStatFields } from '../core/proc-stat';
 
 // How often, on a terminal, we look whether the child was stopped (Ctrl-Z).
 const STOP_POLL_MS = 100;
@@ -45,7 +45,7 @@ export async function runSingle(invocation: SingleInvocation): Promise<number> {
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const info = await child.exited;
   stopWatchingForStops();
-  if (terminal) native.setForegroundProcessGroup(0, ourProcessGroup());
+  if (terminal) handTerminalTo(0, ourProcessGroup());
   // Stop reading our stdin so that it no longer holds the event loop open.
   if (child.stdin !== null) process.stdin.unpipe(child.stdin as NodeJS.WritableStream);
   process.stdin.destroy();
@@ -91,7 +91,7 @@ function outputSlot(stream: NodeJS.WriteStream): 'inherit' | 'pipe' {
 /** Whether `fd` is a terminal whose foreground process group is ours. */
 function ownsTerminal(fd: number): boolean {
   if (fd === 0 && !process.stdin.isTTY) return false;
-  return native.foregroundProcessGroup(fd) === ourProcessGroup();
+  return foregroundProcessGroup(fd) === ourProcessGroup();
 }
 
 // Read once: after exec, only we could change our process group, and we never do.
@@ -105,7 +105,7 @@ function ourProcessGroup(): number {
 // The child may already have tried to read the terminal from the background and been stopped by
 // SIGTTIN: once its group is the foreground, SIGCONT lets it go on.
 function giveTerminal(child: Subprocess): void {
-  if (native.setForegroundProcessGroup(0, child.pid) === 0) child.killGroup('SIGCONT');
+  if (handTerminalTo(0, child.pid) === 0) child.killGroup('SIGCONT');
 }
 
 /**
@@ -119,7 +119,7 @@ function giveTerminal(child: Subprocess): void {
 function followJobControl(child: Subprocess): () => void {
   const timer = setInterval(() => {
     if (processState(child.pid) !== 'T') return;
-    native.setForegroundProcessGroup(0, ourProcessGroup());
+    handTerminalTo(0, ourProcessGroup());
     // SIGSTOP to ourselves takes effect before kill() returns; we go on from here once continued.
     process.kill(process.pid, 'SIGSTOP');
     if (ownsTerminal(0)) giveTerminal(child);

@@ -7,6 +7,9 @@ import { native, type NativeSyncLimits, type NativeSyncRun } from './native';
 import type { SpawnPlan } from './options';
 import { spawnErrorFrom } from './spawn';
 
+// The loop's bounds and its result, as the addon takes and gives them.
+export type { NativeSyncLimits, NativeSyncRun } from './native';
+
 /** Runs the plan to its end. A failed spawn throws the same SpawnError spawn() throws. */
 export function spawnSyncPlan(plan: SpawnPlan, limits: NativeSyncLimits): NativeSyncRun {
   const outcome = native.spawnSync(plan.request, limits);

@@ -4,11 +4,10 @@
 // wait status.
 import { constants } from 'node:os';
 import { SpawnError } from '../core/errors';
-import type { NativeSyncRun } from '../core/native';
 import { planSpawn } from '../core/options';
 import { parseRunCall, SIGKILL, type RunEncoding, type RunOptions, type RunOutput, type RunResult, type RunSettings } from './run-options';
 import { formatCommand, settleRun, type Termination } from './run-session';
-import { spawnSyncPlan } from '../core/spawn-sync';
+import { spawnSyncPlan, type NativeSyncRun } from '../core/spawn-sync';
 import { signalName } from '../core/signals';
 import type { ExitInfo } from '../core/subprocess';
 import { describeValue } from '../core/validate';
