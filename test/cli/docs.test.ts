@@ -1,6 +1,7 @@
-// Every ```sh example in docs/cli.md and in the README's section on the command runs, and prints
-// what the ```text block after it shows. test/package runs the README's again, with the real npx,
-// in a project that installed the packed package.
+// Every ```sh example with an output block in docs/cli.md and in the README (its quick start and
+// its section on the command) runs, and prints what the ```text block after it shows.
+// test/package runs the README's again, with the real npx, in a project that installed the
+// packed package.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from '../../src/index';
 import { finish } from '../helpers/collect';
 import { CLI } from '../helpers/cli';
-import { docExamples, section } from '../helpers/doc-examples';
+import { docExamples } from '../helpers/doc-examples';
 import { expectNoLeaks } from '../helpers/leaks';
 import { PARALLEL_CLI } from './commands';
 
 const root = path.join(__dirname, '..', '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const docs = readFileSync(path.join(root, 'docs', 'cli.md'), 'utf8');
-const examples = [...docExamples(docs), ...docExamples(section(readme, '## The command'))]
+const examples = [...docExamples(docs), ...docExamples(readme)]
   .filter((example) => example.language === 'sh' && example.expected !== null)
   .map((example) => [example.code, example.expected as string] as const);
 

@@ -34,14 +34,6 @@ export function docExamples(markdown: string): DocExample[] {
   return examples;
 }
 
-/** The text of the `## heading` section, up to the next `## ` heading. */
-export function section(markdown: string, heading: string): string {
-  const start = markdown.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`no section ${heading}`);
-  const end = markdown.indexOf('\n## ', start + 1);
-  return markdown.slice(start, end < 0 ? undefined : end);
-}
-
 /** node's arguments that run a js or mjs example as the main program. */
 export function nodeArgs(example: DocExample): string[] {
   return example.language === 'mjs' ? ['--input-type=module', '-e', example.code] : ['-e', example.code];

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docExamples, nodeArgs, section, type DocExample } from '../helpers/doc-examples';
+import { docExamples, nodeArgs, type DocExample } from '../helpers/doc-examples';
 import { cleanEnv } from './environment';
 
 const root = path.join(__dirname, '..', '..');
@@ -42,18 +42,17 @@ const REQUIRED = [
 const PREBUILD = 'prebuilds/linux-x64/process-spawner.glibc.node';
 const ADDON = 'build/Release/process_spawner.node';
 
-// The README's library examples and the examples of its section on the command; docs/pool.md's,
-// but the one that runs its workers over ssh on other hosts.
+// The README's library examples and its commands that show their output (the quick start's and
+// those of its section on the command); docs/pool.md's, but the one that runs its workers over
+// ssh on other hosts.
 const CONSUMER_EXAMPLES = [
-  ...examplesOf('README.md', (example) => example.language !== 'sh'),
-  ...examplesOf('README.md', (example) => example.language === 'sh' && example.expected !== null, '## The command'),
+  ...examplesOf('README.md', (example) => example.language !== 'sh' || example.expected !== null),
   ...examplesOf('docs/pool.md', (example) => !example.code.includes('process.env.SSH')),
 ];
 
-function examplesOf(document: string, wanted: (example: DocExample) => boolean, heading?: string): { where: string; example: DocExample }[] {
-  const text = readFileSync(path.join(root, document), 'utf8');
-  const examples = docExamples(heading === undefined ? text : section(text, heading)).filter(wanted);
-  return examples.map((example) => ({ where: `${document}${heading === undefined ? '' : ` ${heading}`}: ${example.code.split('\n')[0]}`, example }));
+function examplesOf(document: string, wanted: (example: DocExample) => boolean): { where: string; example: DocExample }[] {
+  const examples = docExamples(readFileSync(path.join(root, document), 'utf8')).filter(wanted);
+  return examples.map((example) => ({ where: `${document}: ${example.code.split('\n')[0]}`, example }));
 }
 
 const exec = promisify(execFile);
@@ -243,7 +242,9 @@ describe('the packed package', () => {
 
     it.each(CONSUMER_EXAMPLES.map((entry) => [entry.where, entry.example] as const))('%s', async (_where, example) => {
       // npx finds the command in the project's node_modules/.bin; offline, it could ask nothing else.
-      const options = { cwd: project, env: cleanEnv({ npm_config_offline: 'true' }) };
+      // A bare `process-spawner-parallel` finds it there too, on the PATH as in an npm script.
+      const PATH = `${path.join(project, 'node_modules', '.bin')}:${process.env['PATH'] ?? ''}`;
+      const options = { cwd: project, env: cleanEnv({ npm_config_offline: 'true', PATH }) };
       const { stdout, stderr } = example.language === 'sh' ? await exec('sh', ['-c', example.code], options) : await exec(process.execPath, nodeArgs(example), options);
       expect(stderr).toBe('');
       if (example.expected !== null) expect(stdout).toBe(example.expected);
