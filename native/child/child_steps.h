@@ -1,5 +1,5 @@
 // The steps of the child path, in the order of their codes. This one list makes the ChildStep enum
-// and the name table the parent reports as `error.childStep`; src/child-steps.ts lists the same
+// and the name table the parent reports as `error.childStep`; src/core/child-steps.ts lists the same
 // names for the TypeScript type, and test/native/child-steps.test.ts checks that the two agree
 // through the addon's `childStepNames()`.
 // X(enumerator, code, name). Code 0 is "unknown": a report the parent could not read.

@@ -1,6 +1,6 @@
 // The spawn request's vocabulary, shared with the TypeScript layer: the stdio codes and the names
 // of the request's fields. These lists are the only place the C++ side writes them;
-// src/native-codes.ts holds the same lists for the TypeScript types, and
+// src/core/native-codes.ts holds the same lists for the TypeScript types, and
 // test/native/native-codes.test.ts checks that the two agree through the addon's `stdioCodes`
 // and `spawnRequestFields`.
 #ifndef PROCESS_SPAWNER_JS_SPAWN_REQUEST_H_

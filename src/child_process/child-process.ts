@@ -197,7 +197,7 @@ export class ChildProcess extends EventEmitter {
   }
 
   // kill() failing with anything but ESRCH (EPERM, say) is an 'error' in Node too. An ECHILD from
-  // wait4 (someone else reaped our child) has no Node equivalent: reported only to a listener.
+  // A failed reap (someone else reaped our child) has no Node equivalent: reported only to a listener.
   #onSubprocessError(error: Error): void {
     if (error instanceof SpawnError && error.syscall === 'kill') {
       this.emit('error', errnoException(error.errno, 'kill', error));

@@ -1,5 +1,5 @@
 // spawnSync(), execFileSync() and execSync() as node:child_process has them, on our own fork and
-// exec and the addon's synchronous loop (native/sync.cc): Node's defaults (1 MiB maxBuffer for all
+// exec and the addon's synchronous loop (native/parent/sync.cc): Node's defaults (1 MiB maxBuffer for all
 // outputs together, no SIGKILL after killSignal, the pipes closed when the child is ended), Node's
 // result object, and Node's thrown errors. Follows Node 20's lib/child_process.js spawnSync,
 // execFileSync, execSync and checkExecSyncError.

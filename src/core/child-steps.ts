@@ -1,6 +1,6 @@
 // The steps of the child path between clone and exec, by the names the addon reports in
 // `error.childStep`. The native side makes its enum and name table from one list
-// (native/child_steps.h); test/native/child-steps.test.ts checks this list is that one, in order.
+// (native/child/child_steps.h); test/native/child-steps.test.ts checks this list is that one, in order.
 export const CHILD_STEPS = [
   'unknown',
   'sigaction',

@@ -1,6 +1,6 @@
 // The POSIX settings of a spawn: session and process group, credentials, umask, resource
 // limits, fds, signals and the parent-death signal. Validated here, before any syscall, and
-// applied by the child between fork and exec (native/child.cc), each step reporting its own
+// applied by the child between fork and exec (native/child/child.cc), each step reporting its own
 // `childStep` when it fails.
 import { native, type NativeProcessSettings } from './native';
 import { toSignalNumber, type SignalInput } from './signals';

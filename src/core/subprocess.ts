@@ -12,7 +12,7 @@ import { drainUnconsumed, duplexFromFd, joinStreams, markAsOurChildsStream, read
 
 export type { Rusage } from './native';
 
-/** How a child ended, from the wait4 that reaped it. */
+/** How a child ended, from the reap (waitid through its pidfd, or wait4 without one). */
 export interface ExitInfo {
   pid: number;
   /** The exit status when it exited normally, else null. */

@@ -39,7 +39,7 @@ export interface RunResult<Output extends string | Buffer = string> {
   coreDumped: boolean;
   pid: number;
   durationMs: number;
-  /** The child's own resource usage from wait4; null if its status was lost (ECHILD). */
+  /** The resource usage the reap reported (see Rusage); null if its status was lost (ECHILD). */
   rusage: Rusage | null;
 }
 

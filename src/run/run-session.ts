@@ -167,7 +167,7 @@ function failureOfExit(exit: ExitInfo, settings: RunSettings): Failure | null {
   const flags = { timedOut: false, aborted: false };
   if (exit.signal !== null) return { ...flags, code: 'ERR_SIGNAL' };
   if (exit.exitCode !== null) return { ...flags, code: 'ERR_EXIT_CODE' };
-  return { ...flags, code: 'ERR_STATUS_LOST', reason: exit.reapError?.message ?? 'wait4 failed', cause: exit.reapError };
+  return { ...flags, code: 'ERR_STATUS_LOST', reason: exit.reapError?.message ?? 'the reap failed', cause: exit.reapError };
 }
 
 /**

@@ -1,4 +1,4 @@
-// runSync(): run() without the event loop. The addon's loop (native/sync.cc) feeds stdin, collects
+// runSync(): run() without the event loop. The addon's loop (native/parent/sync.cc) feeds stdin, collects
 // stdout and stderr, ends the child on timeout or maxBuffer (killSignal, then SIGKILL after
 // killGrace) and reaps it; the result and the RunError are the ones run() gives, plus the raw
 // wait status.
@@ -18,7 +18,10 @@ export interface RunSyncOptions<Encoding extends RunEncoding = RunEncoding> exte
 }
 
 export interface RunSyncResult<Output extends string | Buffer = string> extends RunResult<Output> {
-  /** The raw wait status, exactly as wait4 returned it (null if it could not be reaped). */
+  /**
+   * The wait status in wait4's encoding, rebuilt from what waitid(P_PIDFD) reports (null if it
+   * could not be reaped).
+   */
   status: number | null;
 }
 

@@ -1,4 +1,4 @@
-// What must hold before the shared-memory clone can be the default (see native/child.h): the child
+// What must hold before the shared-memory clone can be the default (see native/child/child.h): the child
 // never enters the dynamic linker, credentials changes fork instead, and a process keeps its
 // environment copy. Faults (a refused clone, a failed error-pipe read) are in
 // test/faults/inject.test.ts; the signal resets up to 64 in test/native/strace.test.ts.

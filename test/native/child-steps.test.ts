@@ -1,5 +1,5 @@
 // `error.childStep` names the step of the child path that failed. The addon makes its enum and
-// name table from one list (native/child_steps.h) and src/core/child-steps.ts lists the same names for
+// name table from one list (native/child/child_steps.h) and src/core/child-steps.ts lists the same names for
 // the type: they must agree, in order, or a step the child reports would type as something else.
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { CHILD_STEPS, toChildStep, type ChildStep } from '../../src/core/child-steps';
