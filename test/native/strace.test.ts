@@ -1,15 +1,22 @@
-// Under `strace -f`, one spawn reads as the textbook sequence: pipe2 for each pipe, the clone (the
-// vfork method's, with its stack and guard page, or fork), in the child the resets, dup2 into
-// 0/1/2 and execve, in the parent a pidfd for the child and, on SIGCHLD, waitid on that pidfd.
-// docs/strace.md walks through the same trace line by line; every order it states is checked here.
+// Under `strace -f`, one spawn reads as the textbook sequence. Before the thread's first spawn: its
+// exit watcher (an epoll set, the SIGCHLD self-pipe in it, the handler installed over SIG_DFL with
+// SA_SIGINFO|SA_RESTART and without SA_NOCLDSTOP). Then pipe2 for each pipe and clone3 with
+// CLONE_PIDFD|CLONE_CLEAR_SIGHAND (the vfork method's with CLONE_VM|CLONE_VFORK, on its own stack
+// above a guard page; the fork method's without); in the child the resets, dup2 into 0/1/2,
+// close_range and execve; in the parent the pidfd the clone returned goes into the epoll set. At the
+// exit: the handler's byte, epoll_wait on the set, waitid(P_PIDFD), EPOLL_CTL_DEL and close of the
+// pidfd. Also: the child without resets (restoreSignals: false), the clone fallback when clone3 is
+// refused, and a kernel without pidfds (the self-pipe as the only wake-up, wait4 on the pid).
+// docs/strace.md walks through the same traces line by line; every order it states is checked here.
 //
 // The traced process is test/fixtures/spawn-once.js, which loads the package from dist/ (built by
-// test/global-setup.ts).
-// It writes a marker line first, so that everything Node does at start-up can be skipped.
+// test/global-setup.ts). It writes a marker line first, so that everything Node does at start-up
+// can be skipped.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoLeaks } from '../helpers/leaks';
 import { describeRun, runToCompletion } from '../helpers/run';
 import {
@@ -23,39 +30,63 @@ import {
   type TraceEntry,
 } from '../helpers/strace';
 
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'spawn-once.js');
+const ROOT = path.join(__dirname, '..', '..');
+const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'spawn-once.js');
 const STRACE = findExecutable('strace');
-const STRACE_MISSING = 'strace is not installed (.ci/run installs it from Debian packages)';
-// The PATH the traced Node process searches: a missing directory first, so the failure path shows
-// one execve per candidate.
 // Signals 1-64 less SIGKILL, SIGSTOP, and 32 and 33, which glibc keeps for itself.
 const RESET_COUNT = 64 - 4;
+// The PATH the traced Node process searches: a missing directory first, so the failure path shows
+// one execve per candidate.
 const TRACED_PATH = '/nonexistent-process-spawner-dir:/usr/bin:/bin';
+// The epoll key of the self-pipe in the exit watcher's set (children count up from 1).
+const SELF_PIPE_KEY = '18446744073709551615';
 
-// What must never happen between fork and exec: memory allocation (brk/mmap), locks (futex), or
-// anyone's code that opens, creates or writes fds (pthread_atfork handlers, stdio).
+// What must never happen between the clone and exec: memory allocation (brk/mmap), locks (futex),
+// or anyone's code that opens, creates or writes fds (pthread_atfork handlers, stdio).
 const FORBIDDEN_IN_CHILD = new Set([
   'brk', 'mmap', 'munmap', 'mprotect', 'madvise', 'futex', 'open', 'openat', 'pipe', 'pipe2',
-  'socketpair', 'write', 'clone', 'clone3', 'getpid', 'gettid',
+  'socketpair', 'write', 'clone', 'clone3', 'getpid', 'gettid', 'epoll_create1', 'epoll_ctl',
+  'pidfd_open', 'eventfd2', 'dup', 'dup3',
 ]);
 
+type Method = 'fork' | 'vfork';
+
+interface TraceSettings {
+  spawnMethod: Method;
+  /** spawn()'s options, as JSON. */
+  options?: Record<string, unknown>;
+  /** Spawns, one after another. */
+  times?: number;
+  /** Extra strace arguments (fault injection). */
+  straceArgs?: string[];
+  /** A program that runs Node (the without-pidfds launcher). */
+  launcher?: string;
+}
+
 // A small, known environment; PROCESS_SPAWNER_ADDON passes through, to trace another build.
-function tracedEnv(spawnMethod: 'fork' | 'vfork'): Record<string, string> {
+function tracedEnv(settings: TraceSettings): Record<string, string> {
+  const env: Record<string, string> = { PATH: TRACED_PATH, PROCESS_SPAWNER_SPAWN_METHOD: settings.spawnMethod };
   const addon = process.env['PROCESS_SPAWNER_ADDON'];
-  const env: Record<string, string> = { PATH: TRACED_PATH, PROCESS_SPAWNER_SPAWN_METHOD: spawnMethod };
   if (addon !== undefined) env['PROCESS_SPAWNER_ADDON'] = addon;
+  if (settings.options !== undefined) env['SPAWN_ONCE_OPTIONS'] = JSON.stringify(settings.options);
+  if (settings.times !== undefined) env['SPAWN_ONCE_TIMES'] = String(settings.times);
   return env;
 }
 
 interface TracedSpawn {
-  /** The fixture's JSON line. */
-  printed: Record<string, unknown>;
-  /** The child's calls from fork on. */
+  /** The fixture's JSON lines, one per spawn. */
+  printed: Record<string, unknown>[];
+  /** The first spawn's child: its calls, from the clone on. */
   child: TraceEntry[];
   childPid: number;
   childExit: TraceEntry | undefined;
-  /** The calls of the Node process's main thread (the one that wrote the marker) before and
-   *  after the fork, from the marker on. */
+  /** Every clone of a process by the main thread after the marker (failed attempts included). */
+  clones: TraceEntry[];
+  /** The clone that made the first child, and the pidfd it returned (NaN without one). */
+  clone: TraceEntry;
+  pidfd: number;
+  /** The calls of the Node process's main thread (the one that wrote the marker) before its first
+   *  clone attempt and after the clone that made the child, from the marker on. */
   beforeFork: TraceEntry[];
   afterFork: TraceEntry[];
   /** Every call of every thread of the Node process. */
@@ -63,73 +94,222 @@ interface TracedSpawn {
   /** Every call and every signal delivery of the whole trace. */
   allCalls: TraceEntry[];
   signals: TraceEntry[];
-  /** The thread's SIGCHLD self-pipe, opened before its first spawn. */
-  selfPipe: { read: number; write: number } | undefined;
 }
 
-async function traceOneSpawn(args: string[], spawnMethod: 'fork' | 'vfork' = 'fork'): Promise<TracedSpawn> {
+async function traceSpawns(args: string[], settings: TraceSettings): Promise<TracedSpawn> {
   const directory = mkdtempSync(path.join(tmpdir(), 'process-spawner-strace-'));
   const traceFile = path.join(directory, 'trace.txt');
+  const node = settings.launcher === undefined ? [process.execPath] : [settings.launcher, process.execPath];
   try {
     const run = await expectNoLeaks(() =>
-      runToCompletion(STRACE as string, ['-f', '-o', traceFile, process.execPath, FIXTURE, ...args], {
-        env: tracedEnv(spawnMethod),
+      runToCompletion(STRACE as string, ['-f', '-o', traceFile, ...(settings.straceArgs ?? []), ...node, FIXTURE, ...args], {
+        env: tracedEnv(settings),
       }),
     );
     expect(run.exit.exitCode, describeRun(run)).toBe(0);
-    const lines = run.stdout.split('\n');
+    const lines = run.stdout.trim().split('\n');
     expect(lines[0], describeRun(run)).toBe('strace-marker');
-    const printed = JSON.parse(lines[1] ?? '') as Record<string, unknown>;
+    const printed = lines.slice(1).map((line) => JSON.parse(line) as Record<string, unknown>);
     return splitTrace(parseStrace(readFileSync(traceFile, 'utf8')), printed);
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
 }
 
-function splitTrace(entries: TraceEntry[], printed: Record<string, unknown>): TracedSpawn {
+const traceOneSpawn = (args: string[], spawnMethod: Method, settings: Partial<TraceSettings> = {}) =>
+  traceSpawns(args, { ...settings, spawnMethod });
+
+function splitTrace(entries: TraceEntry[], printed: Record<string, unknown>[]): TracedSpawn {
   const marker = entries.find((entry) => entry.name === 'write' && entry.args.startsWith('1, "strace-marker\\n"'));
   if (marker === undefined) throw new Error('the trace has no write of the marker line');
-  const parent = callsOf(entries, marker.tid).filter((entry) => entry.index > marker.index);
-  const forkAt = parent.findIndex(isFork);
+  const parent = withoutHandlerRuns(entries, marker.tid).filter((entry) => entry.index > marker.index);
+  const firstAttempt = parent.findIndex(isFork);
+  const forkAt = parent.findIndex((entry) => isFork(entry) && returned(entry) > 0);
   const fork = parent[forkAt];
-  if (fork === undefined) throw new Error(`no fork after the marker:\n${parent.map((e) => e.text).join('\n')}`);
+  if (fork === undefined) throw new Error(`no clone after the marker:\n${parent.map((e) => e.text).join('\n')}`);
   const childPid = returned(fork);
-  const processThreads = new Set(entries.filter((entry) => entry.tid !== childPid).map((entry) => entry.tid));
+  // Node's threads: every tid but the processes its main thread made.
+  const children = new Set(parent.filter(isFork).map(returned));
+  const processThreads = new Set(entries.filter((entry) => !children.has(entry.tid)).map((entry) => entry.tid));
   return {
     printed,
     child: callsOf(entries, childPid),
     childPid,
     childExit: entries.find((entry) => entry.tid === childPid && entry.kind === 'exit'),
-    beforeFork: parent.slice(0, forkAt),
+    clones: parent.filter(isFork),
+    clone: fork,
+    pidfd: pidfdOf(fork),
+    beforeFork: parent.slice(0, firstAttempt),
     afterFork: parent.slice(forkAt + 1),
     everyParentThread: entries.filter((entry) => entry.kind === 'call' && processThreads.has(entry.tid)),
     allCalls: entries.filter((entry) => entry.kind === 'call'),
     signals: entries.filter((entry) => entry.kind === 'signal'),
-    selfPipe: parent
-      .slice(0, forkAt)
-      .filter((entry) => entry.name === 'pipe2' && entry.args.endsWith('O_NONBLOCK|O_CLOEXEC'))
-      .map(pipeFds)[0],
   };
 }
 
-/** The calls of the spawn itself: the four pipe2 (stdin, stdout, stderr, exec-error) on. */
-function spawnPipes(traced: TracedSpawn) {
-  const pipes = traced.beforeFork.filter((entry) => entry.name === 'pipe2');
-  expect(pipes.length, 'pipe2 calls before the fork').toBeGreaterThanOrEqual(4);
-  const first = pipes[pipes.length - 4] as TraceEntry;
-  const [stdin, stdout, stderr, error] = pipes.slice(-4).map(pipeFds);
-  return { first, stdin: stdin!, stdout: stdout!, stderr: stderr!, error: error! };
+/**
+ * The calls of one thread, less those made inside a signal handler (from a signal's delivery to
+ * its rt_sigreturn): the SIGCHLD handler may run on any thread, at any point of its sequence.
+ * expectHandlerRun() checks what the handler does.
+ */
+function withoutHandlerRuns(entries: TraceEntry[], tid: number): TraceEntry[] {
+  const calls = callsOf(entries, tid);
+  const spans = entries
+    .filter((entry) => entry.tid === tid && entry.kind === 'signal')
+    .map((signal) => [signal.index, calls.find((entry) => entry.name === 'rt_sigreturn' && entry.index > signal.index)?.index ?? Infinity]);
+  return calls.filter((entry) => !spans.some(([from, to]) => entry.index > (from as number) && entry.index <= (to as number)));
+}
+
+/** The pidfd a clone returned: clone3's `=> {pidfd=[N]}`, clone's `parent_tid=[N]` with CLONE_PIDFD. */
+function pidfdOf(clone: TraceEntry): number {
+  const fromClone3 = /=> \{pidfd=\[(\d+)\]\}/.exec(clone.args)?.[1];
+  const fromClone = clone.args.includes('CLONE_PIDFD') ? /parent_tid=\[(\d+)\]/.exec(clone.args)?.[1] : undefined;
+  return Number(fromClone3 ?? fromClone ?? Number.NaN);
 }
 
 function summary(entry: TraceEntry): string {
   return `${entry.name}(${entry.args}) = ${entry.result}`;
 }
 
-/** The child from fork to its last call before the program runs, checked for cleanliness. */
-function expectCleanChild(child: TraceEntry[], pipes: ReturnType<typeof spawnPipes>): void {
-  const forbidden = child.filter((entry) => FORBIDDEN_IN_CHILD.has(entry.name));
-  expect(forbidden.map(summary), 'allocation, locks or fd creation between fork and exec').toEqual([]);
+interface ExitWatcher {
+  epoll: number;
+  selfPipe: { read: number; write: number };
+  handler: string;
+}
 
+/**
+ * The thread's exit watcher, made before its first spawn, in this order: the epoll set, the
+ * self-pipe, the self-pipe's read end into the set, a look at SIGCHLD (SIG_DFL: nobody's), and our
+ * handler installed over it. Then only libuv's uv_poll on the epoll fd, until the spawn's pipes.
+ */
+function expectExitWatcher(traced: TracedSpawn, firstPipe: TraceEntry): ExitWatcher {
+  const start = traced.beforeFork.findIndex((entry) => entry.name === 'epoll_create1');
+  expect(start, 'epoll_create1 before the first spawn').toBeGreaterThanOrEqual(0);
+  const setup = traced.beforeFork.slice(start, start + 5);
+  const epoll = returned(setup[0] as TraceEntry);
+  const selfPipe = pipeFds(setup[1] as TraceEntry);
+  expect(setup.map(summary)).toEqual([
+    `epoll_create1(EPOLL_CLOEXEC) = ${epoll}`,
+    `pipe2([${selfPipe.read}, ${selfPipe.write}], O_NONBLOCK|O_CLOEXEC) = 0`,
+    `epoll_ctl(${epoll}, EPOLL_CTL_ADD, ${selfPipe.read}, {events=EPOLLIN, data={u32=4294967295, u64=${SELF_PIPE_KEY}}}) = 0`,
+    'rt_sigaction(SIGCHLD, NULL, {sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}, 8) = 0',
+    expect.stringMatching(
+      /^rt_sigaction\(SIGCHLD, \{sa_handler=0x[0-9a-f]+, sa_mask=~\[RTMIN RT_1\], sa_flags=SA_RESTORER\|SA_RESTART\|SA_SIGINFO, sa_restorer=0x[0-9a-f]+\}, \{sa_handler=SIG_DFL, sa_mask=\[\], sa_flags=0\}, 8\) = 0$/,
+    ),
+  ]);
+  const install = setup[4] as TraceEntry;
+  expect(install.args, 'stops and continues stay reported to everyone').not.toContain('SA_NOCLDSTOP');
+  const handler = /^SIGCHLD, \{sa_handler=(0x[0-9a-f]+),/.exec(install.args)?.[1] as string;
+  // libuv's uv_poll_init and uv_poll_start on the epoll fd: nothing else until the spawn's pipes.
+  const between = traced.beforeFork.slice(start + 5, traced.beforeFork.indexOf(firstPipe));
+  for (const entry of between) {
+    expect(summary(entry), 'only the event loop taking up the epoll fd').toMatch(
+      new RegExp(`^(epoll_ctl\\(\\d+, EPOLL_CTL_(ADD|DEL), ${epoll}, |ioctl\\(${epoll}, FIONBIO, \\[1\\]\\))`),
+    );
+  }
+  return { epoll, selfPipe, handler };
+}
+
+/** The calls of the spawn itself: the four pipe2 (stdin, stdout, stderr, exec-error) on. */
+function spawnPipes(traced: TracedSpawn) {
+  const pipes = traced.beforeFork.filter((entry) => entry.name === 'pipe2' && !entry.args.includes('O_NONBLOCK'));
+  expect(pipes.length, 'pipe2 calls before the clone').toBeGreaterThanOrEqual(4);
+  const first = pipes[pipes.length - 4] as TraceEntry;
+  const [stdin, stdout, stderr, error] = pipes.slice(-4).map(pipeFds);
+  return { first, stdin: stdin!, stdout: stdout!, stderr: stderr!, error: error! };
+}
+type Pipes = ReturnType<typeof spawnPipes>;
+
+/** From the first pipe2 to the clone: the pipes, our ends non-blocking, every signal blocked. Returns the old mask. */
+function expectParentBeforeClone(traced: TracedSpawn, pipes: Pipes, method: Method): string {
+  const toClone = traced.beforeFork.slice(traced.beforeFork.indexOf(pipes.first));
+  expect(toClone.map((entry) => entry.name)).toEqual([
+    'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'rt_sigprocmask',
+    // The vfork method's stack, mapped at the thread's first spawn, with a guard page below it.
+    ...(method === 'vfork' ? ['mmap', 'mprotect'] : []),
+  ]);
+  for (const pipe of [pipes.stdin, pipes.stdout, pipes.stderr, pipes.error]) expect(pipe.flags).toBe('O_CLOEXEC');
+  // Our ends become non-blocking; the child's ends and the error pipe stay blocking.
+  expect(toClone.filter((entry) => entry.name === 'fcntl').map((entry) => entry.args)).toEqual([
+    `${pipes.stdin.write}, F_SETFL, O_RDONLY|O_NONBLOCK`,
+    `${pipes.stdout.read}, F_SETFL, O_RDONLY|O_NONBLOCK`,
+    `${pipes.stderr.read}, F_SETFL, O_RDONLY|O_NONBLOCK`,
+  ]);
+  const block = toClone[7] as TraceEntry;
+  expect(block.args, 'every signal blocked across the clone').toMatch(/^SIG_SETMASK, ~\[[^\]]*\], (\[[^\]]*\]), 8$/);
+  return /, (\[[^\]]*\]), 8$/.exec(block.args)?.[1] as string;
+}
+
+/** clone3 with the pidfd written back: the vfork method's on its own stack (checked against the mapping), or the fork method's. */
+function expectClone3(traced: TracedSpawn, method: Method): void {
+  expect(traced.clones, 'one clone: clone3 worked').toEqual([traced.clone]);
+  expect(traced.clone.name).toBe('clone3');
+  if (method === 'fork') {
+    expect(traced.clone.args).toMatch(
+      /^\{flags=CLONE_PIDFD\|CLONE_CLEAR_SIGHAND, pidfd=0x[0-9a-f]+, exit_signal=SIGCHLD, stack=NULL, stack_size=0\} => \{pidfd=\[\d+\]\}, 88$/,
+    );
+    return;
+  }
+  const match =
+    /^\{flags=CLONE_VM\|CLONE_PIDFD\|CLONE_VFORK\|CLONE_CLEAR_SIGHAND, pidfd=0x[0-9a-f]+, exit_signal=SIGCHLD, stack=(0x[0-9a-f]+), stack_size=(0x[0-9a-f]+)\} => \{pidfd=\[\d+\]\}, 88$/.exec(
+      traced.clone.args,
+    );
+  expect(match, summary(traced.clone)).not.toBeNull();
+  // The stack: the mapping's lowest page is the guard (PROT_NONE); clone3 gets the 64 KiB above it.
+  const [stackMap, guard] = traced.beforeFork.slice(-2) as [TraceEntry, TraceEntry];
+  const size = /^NULL, (\d+), PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS\|MAP_STACK, -1, 0$/.exec(stackMap.args)?.[1];
+  expect(size, summary(stackMap)).toBeDefined();
+  const low = BigInt(stackMap.result);
+  const guardMatch = /^(0x[0-9a-f]+), (\d+), PROT_NONE$/.exec(guard.args);
+  expect(guardMatch && BigInt(guardMatch[1] as string), summary(guard)).toBe(low);
+  expect(guard.result).toBe('0');
+  const guardSize = BigInt(guardMatch?.[2] ?? 0);
+  expect(BigInt(match?.[1] ?? 0), 'the stack starts right above the guard page').toBe(low + guardSize);
+  expect(BigInt(match?.[2] ?? 0), 'and fills the rest of the mapping').toBe(BigInt(size ?? 0) - guardSize);
+  expect(BigInt(match?.[2] ?? 0)).toBe(64n * 1024n);
+}
+
+/**
+ * The parent right after the clone, either method: the mask restored, the child's ends closed,
+ * EOF on the error pipe, then the pidfd the clone returned into the thread's epoll set. No
+ * pidfd_open, no waitid(WNOWAIT), no look at the SIGCHLD handler.
+ */
+function expectParentAfterSpawn(traced: TracedSpawn, pipes: Pipes, previousMask: string, watcher: ExitWatcher): string {
+  const added = traced.afterFork[7] as TraceEntry;
+  const key = /data=\{u32=\d+, u64=(\d+)\}/.exec(added.args)?.[1] as string;
+  expect(traced.afterFork.slice(0, 8).map(summary)).toEqual([
+    `rt_sigprocmask(SIG_SETMASK, ${previousMask}, NULL, 8) = 0`,
+    `close(${pipes.stdin.read}) = 0`,
+    `close(${pipes.stdout.write}) = 0`,
+    `close(${pipes.stderr.write}) = 0`,
+    `close(${pipes.error.write}) = 0`,
+    `read(${pipes.error.read}, "", 8) = 0`,
+    `close(${pipes.error.read}) = 0`,
+    `epoll_ctl(${watcher.epoll}, EPOLL_CTL_ADD, ${traced.pidfd}, {events=EPOLLIN, data={u32=${key}, u64=${key}}}) = 0`,
+  ]);
+  expect(Number(key)).toBeGreaterThanOrEqual(1);
+  return key;
+}
+
+/** The child from the clone to its last call before the program runs, checked for cleanliness. */
+function expectCleanChild(child: TraceEntry[], pipes: Pipes): void {
+  const forbidden = child.filter((entry) => FORBIDDEN_IN_CHILD.has(entry.name));
+  expect(forbidden.map(summary), 'allocation, locks or fd creation between the clone and exec').toEqual([]);
+  // Slot 0 reads the first pipe; slots 1 and 2 write the next two.
+  expect(child.filter((entry) => entry.name === 'dup2').map(summary)).toEqual([
+    `dup2(${pipes.stdin.read}, 0) = 0`,
+    `dup2(${pipes.stdout.write}, 1) = 1`,
+    `dup2(${pipes.stderr.write}, 2) = 2`,
+  ]);
+  // closeFds: everything from 3 up but the error pipe's write end.
+  expect(child.filter((entry) => entry.name === 'close_range').map(summary)).toEqual([
+    `close_range(3, ${pipes.error.write - 1}, 0) = 0`,
+    `close_range(${pipes.error.write + 1}, 4294967295, 0) = 0`,
+  ]);
+}
+
+/** restoreSignals (the default): SIG_DFL written to every signal, ignored ones included, old actions not asked for. */
+function expectEveryDispositionReset(child: TraceEntry[]): void {
   const resets = child.filter((entry) => entry.name === 'rt_sigaction');
   expect(resets, 'one reset per signal 1-64 except SIGKILL, SIGSTOP and glibc’s 32 and 33').toHaveLength(RESET_COUNT);
   const signals = resets.map((entry) => entry.args.split(',')[0]);
@@ -143,141 +323,192 @@ function expectCleanChild(child: TraceEntry[], pipes: ReturnType<typeof spawnPip
     expect(reset.args, 'SIG_DFL, the old action not asked for').toMatch(/\{sa_handler=SIG_DFL, .*\}, NULL, 8$/);
     expect(reset.result).toBe('0');
   }
-
-  // Slot 0 reads the first pipe; slots 1 and 2 write the next two.
-  expect(child.filter((entry) => entry.name === 'dup2').map(summary)).toEqual([
-    `dup2(${pipes.stdin.read}, 0) = 0`,
-    `dup2(${pipes.stdout.write}, 1) = 1`,
-    `dup2(${pipes.stderr.write}, 2) = 2`,
-  ]);
 }
 
 /**
- * The parent right after the clone, either method: the mask restored, the child's ends closed,
- * EOF on the error pipe, a pidfd for the child checked with waitid(WNOWAIT), then the query of
- * the SIGCHLD handler. Returns the pidfd.
+ * restoreSignals: false without CLONE_CLEAR_SIGHAND (the clone fallback): each signal is asked for,
+ * and only a handler is reset, right after its query; ignored signals stay ignored.
  */
-function expectParentAfterSpawn(traced: TracedSpawn, pipes: ReturnType<typeof spawnPipes>, previousMask: string | undefined): number {
-  expect(traced.afterFork.slice(0, 9).map(summary)).toEqual([
-    `rt_sigprocmask(SIG_SETMASK, ${previousMask}, NULL, 8) = 0`,
-    `close(${pipes.stdin.read}) = 0`,
-    `close(${pipes.stdout.write}) = 0`,
-    `close(${pipes.stderr.write}) = 0`,
-    `close(${pipes.error.write}) = 0`,
-    `read(${pipes.error.read}, "", 8) = 0`,
-    `close(${pipes.error.read}) = 0`,
-    expect.stringMatching(new RegExp(`^pidfd_open\\(${traced.childPid}, 0\\) = \\d+$`)),
-    expect.stringMatching(new RegExp(`^waitid\\(P_PID, ${traced.childPid}, \\{\\}, WNOHANG\\|WEXITED\\|WNOWAIT, NULL\\) = 0$`)),
-  ]);
-  const query = traced.afterFork[9] as TraceEntry;
-  expect(summary(query), 'the handler query after the spawn').toMatch(/^rt_sigaction\(SIGCHLD, NULL, \{sa_handler=0x[0-9a-f]+, .*SA_SIGINFO/);
-  return returned(traced.afterFork[7] as TraceEntry);
+function expectOnlyHandlersReset(child: TraceEntry[]): void {
+  const calls = child.filter((entry) => entry.name === 'rt_sigaction');
+  const queries = calls.filter((entry) => /^\w+, NULL, \{/.test(entry.args));
+  expect(queries, 'one query per signal 1-64 except SIGKILL, SIGSTOP and glibc’s 32 and 33').toHaveLength(RESET_COUNT);
+  const resetAfter: string[] = [];
+  calls.forEach((entry, i) => {
+    if (!queries.includes(entry)) {
+      const query = calls[i - 1] as TraceEntry;
+      const signal = entry.args.split(',')[0] as string;
+      expect(query.args.split(',')[0], 'a reset follows the query of its signal').toBe(signal);
+      expect(entry.args).toMatch(/\{sa_handler=SIG_DFL, .*\}, NULL, 8$/);
+      resetAfter.push(signal);
+    }
+  });
+  const handled = queries
+    .filter((entry) => !/NULL, \{sa_handler=SIG_(DFL|IGN),/.test(entry.args))
+    .map((entry) => entry.args.split(',')[0] as string);
+  expect(resetAfter, 'exactly the signals that had a handler').toEqual(handled);
+  expect(handled, 'ours on SIGCHLD among them').toContain('SIGCHLD');
+  const pipe = queries.find((entry) => entry.args.startsWith('SIGPIPE,'));
+  expect(pipe?.args, 'Node ignores SIGPIPE, and it stays ignored').toMatch(/NULL, \{sa_handler=SIG_IGN,/);
 }
 
-/** The handler, on whichever thread took our child's SIGCHLD: gettid, one byte into the self-pipe, return. */
-function expectHandlerRun(traced: TracedSpawn, selfPipe: { read: number; write: number }): void {
+/** The handler, on whichever thread took our child's SIGCHLD: one byte into the self-pipe, and return. */
+function expectHandlerRun(traced: TracedSpawn, watcher: ExitWatcher): void {
   const signal = traced.signals.find((entry) => entry.name === 'SIGCHLD' && entry.args.includes(`si_pid=${traced.childPid},`));
   expect(signal, 'the SIGCHLD of our child').toBeDefined();
-  const handler = traced.allCalls.filter((entry) => entry.tid === signal?.tid && entry.index > (signal?.index ?? 0)).slice(0, 3);
+  const handler = traced.allCalls.filter((entry) => entry.tid === signal?.tid && entry.index > (signal?.index ?? 0)).slice(0, 2);
   expect(handler.map(summary)).toEqual([
-    expect.stringMatching(/^gettid\(\) = \d+$/),
-    `write(${selfPipe.write}, "\\0", 1) = 1`,
+    `write(${watcher.selfPipe.write}, "\\0", 1) = 1`,
     expect.stringMatching(/^rt_sigreturn\(/),
   ]);
 }
 
+/**
+ * Each wake-up of the exit watcher: one epoll_wait(set, 64 events, timeout 0), then, in the order
+ * it lists them, for each ready child its reap through the pidfd, EPOLL_CTL_DEL and close; for the
+ * self-pipe, reads until EAGAIN. Then, for a child without a pidfd (`byPid`) not reaped yet, when
+ * the self-pipe was read: wait4(pid, WNOHANG). Nothing else between. Returns the wake-ups' entries.
+ */
+function expectWakeUps(
+  traced: TracedSpawn,
+  watcher: ExitWatcher,
+  children: Map<string, { pidfd: number; pid: number }>,
+  byPid?: number,
+): TraceEntry[] {
+  // The child without a pidfd may also be reaped by the 50 ms tick, between two wake-ups.
+  const reapedByPid = traced.afterFork.find((entry) => entry.name === 'wait4' && returned(entry) === byPid);
+  const calls = traced.afterFork;
+  const wakeUps = calls.filter((entry) => entry.name === 'epoll_wait' && firstArgument(entry) === watcher.epoll);
+  for (const wakeUp of wakeUps) {
+    expect(wakeUp.args).toMatch(/\], 64, 0$/);
+    const keys = [...wakeUp.args.matchAll(/data=\{u32=\d+, u64=(\d+)\}/g)].map((match) => match[1] as string);
+    expect(keys.length, summary(wakeUp)).toBe(returned(wakeUp));
+    let at = calls.indexOf(wakeUp) + 1;
+    for (const key of keys) {
+      if (key === SELF_PIPE_KEY) {
+        const drained = calls.slice(at).findIndex((entry) => entry.result.startsWith('-1 EAGAIN'));
+        const reads = calls.slice(at, at + drained + 1);
+        expect(reads.map(summary).slice(0, -1)).toEqual(
+          reads.slice(0, -1).map(() => expect.stringMatching(new RegExp(`^read\\(${watcher.selfPipe.read}, "(\\\\0)+", 256\\) = \\d+$`))),
+        );
+        expect(summary(reads[reads.length - 1] as TraceEntry)).toMatch(
+          new RegExp(`^read\\(${watcher.selfPipe.read}, 0x[0-9a-f]+, 256\\) = -1 EAGAIN`),
+        );
+        expect(reads.length, 'at least one byte read').toBeGreaterThanOrEqual(2);
+        at += reads.length;
+        continue;
+      }
+      const child = children.get(key);
+      expect(child, `a key of ours: ${summary(wakeUp)}`).toBeDefined();
+      const { pidfd, pid } = child as { pidfd: number; pid: number };
+      expect(calls.slice(at, at + 3).map(summary)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^waitid\\(P_PIDFD, ${pidfd}, \\{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=${pid}, .*\\}, WNOHANG\\|WEXITED, \\{ru_utime=.*\\) = 0$`),
+        ),
+        `epoll_ctl(${watcher.epoll}, EPOLL_CTL_DEL, ${pidfd}, NULL) = 0`,
+        `close(${pidfd}) = 0`,
+      ]);
+      children.delete(key);
+      at += 3;
+    }
+    if (byPid !== undefined && keys.includes(SELF_PIPE_KEY) && (reapedByPid === undefined || reapedByPid.index > wakeUp.index)) {
+      expect(summary(calls[at] as TraceEntry)).toMatch(new RegExp(`^wait4\\(${byPid}, .*, WNOHANG, .*\\) = (0|${byPid})$`));
+      at += 1;
+    }
+    // Whatever the thread does next is not the watcher's: no further read of the set or reap.
+    const next = calls[at];
+    if (next !== undefined) expect(['waitid', 'wait4', 'epoll_wait']).not.toContain(next.name);
+  }
+  expect([...children.keys()], 'every child reaped by a wake-up of the set').toEqual([]);
+  if (byPid !== undefined) expect(reapedByPid, 'the child without a pidfd reaped').toBeDefined();
+  return wakeUps;
+}
+
+/** Never waitpid(-1), a process group, or a pid: every wait of the process is on the pidfd of a child of ours. */
+function expectOnlyPidfdWaits(traced: TracedSpawn, pidfds: number[]): void {
+  const waits = traced.everyParentThread.filter((entry) => /^wait4$|^waitid$|^waitpid$/.test(entry.name));
+  expect(waits.length).toBeGreaterThanOrEqual(1);
+  const ours = (entry: TraceEntry) => pidfds.some((pidfd) => entry.name === 'waitid' && entry.args.startsWith(`P_PIDFD, ${pidfd}, `));
+  expect(waits.filter((entry) => !ours(entry)).map(summary)).toEqual([]);
+}
+
+/** The SIGCHLD handler is installed once, before the first spawn, and never again (no re-install, by us or anyone). */
+function expectOneInstall(traced: TracedSpawn): void {
+  const sets = traced.everyParentThread.filter((entry) => entry.name === 'rt_sigaction' && /^SIGCHLD, \{/.test(entry.args));
+  expect(sets).toHaveLength(1);
+}
+
+/** The child path up to execve, by call name: the resets (or not), the dup2s, closeFds, the mask, execve. */
+function childPath(traced: TracedSpawn): TraceEntry[] {
+  const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
+  return traced.child.slice(0, execAt + 1);
+}
+const AFTER_RESETS = ['dup2', 'dup2', 'dup2', 'close_range', 'close_range', 'rt_sigprocmask', 'execve'];
+
 describe('one spawn under strace -f', () => {
-  it('shows pipe2 for each pipe, fork, dup2 into 0/1/2 and execve in the child, then waitid on its pidfd', async (context) => {
-    context.skip(STRACE === null, STRACE_MISSING);
-    const traced = await traceOneSpawn(['/bin/true']);
-    expect(traced.printed).toEqual({ pid: traced.childPid, exitCode: 0 });
-    const pipes = spawnPipes(traced);
+  it.skipIf(STRACE === null).each(['vfork', 'fork'] as const)(
+    'shows (%s) the exit watcher, pipe2 for each pipe, clone3 with its pidfd, the child’s resets, dup2 and execve, then the reap through the epoll set',
+    async (method) => {
+      const traced = await traceOneSpawn(['/bin/true'], method);
+      expect(traced.printed).toEqual([{ pid: traced.childPid, exitCode: 0 }]);
+      const pipes = spawnPipes(traced);
+      const watcher = expectExitWatcher(traced, pipes.first);
+      const previousMask = expectParentBeforeClone(traced, pipes, method);
+      expectClone3(traced, method);
+      const key = expectParentAfterSpawn(traced, pipes, previousMask, watcher);
 
-    // The parent, from the first pipe2 to the fork: nothing else runs on this thread meanwhile.
-    const spawnStart = traced.beforeFork.indexOf(pipes.first);
-    const toFork = traced.beforeFork.slice(spawnStart);
-    expect(toFork.map((entry) => entry.name)).toEqual([
-      'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'rt_sigprocmask',
-    ]);
-    for (const pipe of [pipes.stdin, pipes.stdout, pipes.stderr, pipes.error]) expect(pipe.flags).toBe('O_CLOEXEC');
-    // Our ends become non-blocking; the child's ends and the error pipe stay blocking.
-    expect(toFork.filter((entry) => entry.name === 'fcntl').map((entry) => entry.args)).toEqual([
-      `${pipes.stdin.write}, F_SETFL, O_RDONLY|O_NONBLOCK`,
-      `${pipes.stdout.read}, F_SETFL, O_RDONLY|O_NONBLOCK`,
-      `${pipes.stderr.read}, F_SETFL, O_RDONLY|O_NONBLOCK`,
-    ]);
-    const block = toFork[toFork.length - 1] as TraceEntry;
-    expect(block.args, 'every signal blocked across the fork').toMatch(/^SIG_SETMASK, ~\[[^\]]*\], (\[[^\]]*\]), 8$/);
-    const previousMask = /, (\[[^\]]*\]), 8$/.exec(block.args)?.[1];
+      // The child: CLONE_CLEAR_SIGHAND has reset the handlers, but restoreSignals (the default)
+      // resets the ignored signals too, so SIG_DFL is written to every one; then the dup2s,
+      // closeFds around the error pipe, the empty mask, execve. Nothing else: no set_robust_list
+      // either (that is glibc's _Fork, and clone3 is made without it).
+      const beforeExec = childPath(traced);
+      expect(beforeExec.map((entry) => entry.name)).toEqual([...Array<string>(RESET_COUNT).fill('rt_sigaction'), ...AFTER_RESETS]);
+      expectCleanChild(beforeExec, pipes);
+      expectEveryDispositionReset(beforeExec);
+      expect(summary(beforeExec[beforeExec.length - 2] as TraceEntry)).toBe('rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0');
+      const exec = beforeExec[beforeExec.length - 1] as TraceEntry;
+      expect(exec.args).toMatch(/^"\/bin\/true", \["\/bin\/true"\], /);
+      expect(exec.result).toBe('0');
+      expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
+      // With the vfork method the parent thread stays suspended in clone3 until the child has exec'd.
+      if (method === 'vfork') expect(traced.afterFork[0]?.index).toBeGreaterThan(exec.index);
 
-    // Right after the fork: the mask restored, the child's ends closed, EOF on the error pipe, the pidfd.
-    expectParentAfterSpawn(traced, pipes, previousMask);
+      // The exit: the handler writes its byte; the event loop, woken by the epoll set (its fd is
+      // watched by libuv's own epoll), reads the set once and reaps exactly the exited child.
+      expectHandlerRun(traced, watcher);
+      const wakeUps = expectWakeUps(traced, watcher, new Map([[key, { pidfd: traced.pidfd, pid: traced.childPid }]]));
+      const reaping = wakeUps.find((entry) => entry.args.includes(`u64=${key}}`)) as TraceEntry;
+      const loopWait = traced.afterFork
+        .slice(0, traced.afterFork.indexOf(reaping))
+        .filter((entry) => entry.name === 'epoll_pwait')
+        .pop();
+      expect(loopWait?.args, 'the event loop woke with the epoll set readable').toContain(`data={u32=${watcher.epoll}, u64=${watcher.epoll}}`);
+      expectOnlyPidfdWaits(traced, [traced.pidfd]);
+      expectOneInstall(traced);
+      // Gone for good: no pidfd_open and no waitid(P_PID, WNOWAIT) after the clone.
+      expect(traced.everyParentThread.filter((entry) => entry.name === 'pidfd_open').map(summary)).toEqual([]);
+    },
+  );
 
-    // The child: glibc's _Fork, the resets, the dup2s, closeFds around the error pipe, the empty
-    // mask, execve. Nothing else.
-    const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
-    const beforeExec = traced.child.slice(0, execAt + 1);
-    expect(beforeExec.map((entry) => entry.name)).toEqual([
-      'set_robust_list',
-      ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
-      'dup2', 'dup2', 'dup2',
-      'close_range', 'close_range',
-      'rt_sigprocmask',
-      'execve',
-    ]);
-    expectCleanChild(beforeExec, pipes);
-    expect(beforeExec.filter((entry) => entry.name === 'close_range').map(summary)).toEqual([
-      `close_range(3, ${Number(pipes.error.write) - 1}, 0) = 0`,
-      `close_range(${Number(pipes.error.write) + 1}, 4294967295, 0) = 0`,
-    ]);
-    expect(summary(beforeExec[beforeExec.length - 2] as TraceEntry)).toBe('rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0');
-    const exec = beforeExec[beforeExec.length - 1] as TraceEntry;
-    expect(exec.args).toMatch(/^"\/bin\/true", \["\/bin\/true"\], /);
-    expect(exec.result).toBe('0');
-    expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
-
-    // The reap. Right after the spawn the parent holds a pidfd for the child (pidfd_open, after a
-    // waitid(WNOWAIT) look that the pid is still our unreaped child), and reaps through it:
-    // waitid(P_PIDFD, WNOHANG), woken by SIGCHLD, with the child's rusage. A pidfd cannot name
-    // a recycled pid. A sweep may look before the child has exited: such a waitid returns 0
-    // with an empty siginfo. Exactly one reports the exit, and it is the last.
-    const pidfdOpen = traced.afterFork.find((entry) => entry.name === 'pidfd_open');
-    expect(pidfdOpen && firstArgument(pidfdOpen)).toBe(traced.childPid);
-    const pidfd = returned(pidfdOpen as TraceEntry);
-    const reaps = traced.afterFork.filter((entry) => entry.name === 'waitid' && entry.args.startsWith('P_PIDFD'));
-    expect(reaps.length).toBeGreaterThanOrEqual(1);
-    for (const wait of reaps) expect(wait.args).toMatch(new RegExp(`^P_PIDFD, ${pidfd}, .*WNOHANG\\|WEXITED`));
-    const reap = reaps[reaps.length - 1] as TraceEntry;
-    expect(reap.args).toMatch(new RegExp(`si_code=CLD_EXITED, si_pid=${traced.childPid}, .*si_status=0, .*\\{ru_utime=`));
-    expectHandlerRun(traced, traced.selfPipe as { read: number; write: number });
-
-    // Never waitpid(-1) or a process group: other libraries' children are not ours to reap.
-    const waits = traced.everyParentThread.filter((entry) => /^wait4$|^waitid$|^waitpid$/.test(entry.name));
-    const ours = (entry: TraceEntry) =>
-      entry.args.startsWith(`P_PID, ${traced.childPid}, `) || entry.args.startsWith(`P_PIDFD, ${pidfd}, `);
-    expect(waits.filter((entry) => !ours(entry)).map(summary)).toEqual([]);
-  });
-
-  it.skipIf(STRACE === null).each(['fork', 'vfork'] as const)('shows, for a missing program (%s), one failed execve per PATH entry, the 8-byte report and exit 127', async (spawnMethod) => {
+  it.skipIf(STRACE === null).each(['fork', 'vfork'] as const)('shows, for a missing program (%s), one failed execve per PATH entry, the 8-byte report, exit 127 and a blocking waitid on the pidfd', async (spawnMethod) => {
     const traced = await traceOneSpawn(['no-such-program-xyz', 'arg1'], spawnMethod);
-    expect(traced.printed).toEqual({ error: { code: 'ENOENT', childStep: 'execvp', pid: traced.childPid } });
+    expect(traced.printed).toEqual([{ error: { code: 'ENOENT', childStep: 'execvp', pid: traced.childPid } }]);
     const pipes = spawnPipes(traced);
+    expectClone3(traced, spawnMethod);
 
     const exitAt = traced.child.findIndex((entry) => entry.name === 'exit_group');
     const child = traced.child.slice(0, exitAt + 1);
     const candidates = TRACED_PATH.split(':').map((directory) => `${directory}/no-such-program-xyz`);
     expect(child.map((entry) => entry.name)).toEqual([
-      ...(spawnMethod === 'fork' ? ['set_robust_list'] : []),
       ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
-      'dup2', 'dup2', 'dup2',
-      'close_range', 'close_range',
-      'rt_sigprocmask',
+      ...AFTER_RESETS.slice(0, -1),
       ...candidates.map(() => 'execve'),
       'write',
       'exit_group',
     ]);
     // Before the failed execs the child is as clean as on success; the one write is the report.
     expectCleanChild(child.slice(0, -2 - candidates.length), pipes);
+    expectEveryDispositionReset(child);
 
     const execs = child.filter((entry) => entry.name === 'execve');
     expect(execs.map((entry) => /^"([^"]*)"/.exec(entry.args)?.[1])).toEqual(candidates);
@@ -291,63 +522,157 @@ describe('one spawn under strace -f', () => {
     expect(summary(child[child.length - 1] as TraceEntry)).toMatch(/^exit_group\(127\) = /);
     expect(traced.childExit?.text).toBe('+++ exited with 127 +++');
 
-    // The parent reads the 8 bytes, closes the pipe and reaps at once with a blocking wait4.
-    const read = traced.afterFork.find((entry) => entry.name === 'read' && firstArgument(entry) === pipes.error.read);
-    expect(read && summary(read)).toBe(`read(${pipes.error.read}, ${report}, 8) = 8`);
-    const reaps = traced.afterFork.filter((entry) => entry.name === 'wait4');
-    expect(reaps).toHaveLength(1);
-    const reap = reaps[0] as TraceEntry;
-    expect(reap.args).toMatch(
-      new RegExp(`^${traced.childPid}, \\[\\{WIFEXITED\\(s\\) && WEXITSTATUS\\(s\\) == 127\\}\\], 0, \\{ru_utime=`),
-    );
-    expect(returned(reap)).toBe(traced.childPid);
-    expect(reap.index).toBeGreaterThan((read as TraceEntry).index);
-    // With the vfork method the parent thread stays suspended in clone until the child is gone.
-    if (spawnMethod === 'vfork') expect((read as TraceEntry).index).toBeGreaterThan((child[child.length - 1] as TraceEntry).index);
-    // Our ends of the three stdio pipes are closed too: no spawn, no fds.
-    const closed = traced.afterFork.filter((entry) => entry.name === 'close').map(firstArgument);
-    expect(closed).toEqual(
-      expect.arrayContaining([pipes.stdin.write, pipes.stdout.read, pipes.stderr.read, pipes.error.read]),
-    );
+    // The parent reads the 8 bytes, closes the pipe, reaps at once through the pidfd (blocking:
+    // no WNOHANG, for a child that is already exiting), closes the pidfd and its ends of the
+    // three stdio pipes. The child never joins the epoll set.
+    const read = traced.afterFork.find((entry) => entry.name === 'read' && firstArgument(entry) === pipes.error.read) as TraceEntry;
+    const afterRead = traced.afterFork.slice(traced.afterFork.indexOf(read), traced.afterFork.indexOf(read) + 7);
+    expect(afterRead.map(summary)).toEqual([
+      `read(${pipes.error.read}, ${report}, 8) = 8`,
+      `close(${pipes.error.read}) = 0`,
+      expect.stringMatching(
+        new RegExp(
+          `^waitid\\(P_PIDFD, ${traced.pidfd}, \\{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=${traced.childPid}, .*si_status=127, .*\\}, WEXITED, \\{ru_utime=.*\\) = 0$`,
+        ),
+      ),
+      `close(${traced.pidfd}) = 0`,
+      `close(${pipes.stdin.write}) = 0`,
+      `close(${pipes.stdout.read}) = 0`,
+      `close(${pipes.stderr.read}) = 0`,
+    ]);
+    // With the vfork method the parent thread stays suspended in clone3 until the child is gone.
+    if (spawnMethod === 'vfork') expect(read.index).toBeGreaterThan((child[child.length - 1] as TraceEntry).index);
+    expect(traced.everyParentThread.filter((entry) => entry.name === 'epoll_ctl' && entry.args.includes(`EPOLL_CTL_ADD, ${traced.pidfd}, `))).toEqual([]);
+    expectOnlyPidfdWaits(traced, [traced.pidfd]);
   });
 
-  it('shows the vfork method as clone(CLONE_VM | CLONE_VFORK) with the same child path', async (context) => {
-    context.skip(STRACE === null, STRACE_MISSING);
-    const traced = await traceOneSpawn([], 'vfork');
-    expect(traced.printed).toEqual({ pid: traced.childPid, exitCode: 0 });
-    const clone = traced.everyParentThread.find(isFork);
-    expect(clone?.args).toMatch(/^child_stack=0x[0-9a-f]+, flags=CLONE_VM\|CLONE_VFORK\|SIGCHLD$/);
-    const pipes = spawnPipes(traced);
+  it.skipIf(STRACE === null).each(['vfork', 'fork'] as const)(
+    'shows (%s) a child that makes no sigaction at all with restoreSignals: false: CLONE_CLEAR_SIGHAND has reset the handlers',
+    async (method) => {
+      const traced = await traceOneSpawn(['/bin/true'], method, { options: { restoreSignals: false } });
+      expect(traced.printed).toEqual([{ pid: traced.childPid, exitCode: 0 }]);
+      const pipes = spawnPipes(traced);
+      const previousMask = expectParentBeforeClone(traced, pipes, method);
+      expectClone3(traced, method);
+      const beforeExec = childPath(traced);
+      expect(beforeExec.map((entry) => entry.name)).toEqual(AFTER_RESETS);
+      expectCleanChild(beforeExec, pipes);
+      // The exec mask is the spawning thread's own, from before the clone.
+      expect(summary(beforeExec[beforeExec.length - 2] as TraceEntry)).toBe(`rt_sigprocmask(SIG_SETMASK, ${previousMask}, NULL, 8) = 0`);
+    },
+  );
 
-    // The thread's first spawn: signals blocked, then the child's stack mapped, with a PROT_NONE
-    // guard page at its low end, and the clone on it.
-    const toClone = traced.beforeFork.slice(traced.beforeFork.indexOf(pipes.first));
-    expect(toClone.map((entry) => entry.name)).toEqual([
-      'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'fcntl', 'pipe2', 'rt_sigprocmask', 'mmap', 'mprotect',
-    ]);
-    const [block, stackMap, guard] = toClone.slice(-3) as [TraceEntry, TraceEntry, TraceEntry];
-    expect(block.args).toMatch(/^SIG_SETMASK, ~\[[^\]]*\], (\[[^\]]*\]), 8$/);
-    const size = /^NULL, (\d+), PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS\|MAP_STACK, -1, 0$/.exec(stackMap.args)?.[1];
-    expect(size, summary(stackMap)).toBeDefined();
-    const low = BigInt(stackMap.result);
-    const guardMatch = /^(0x[0-9a-f]+), (\d+), PROT_NONE$/.exec(guard.args);
-    expect(guardMatch && BigInt(guardMatch[1] as string), summary(guard)).toBe(low);
-    expect(guard.result).toBe('0');
-    const stackTop = BigInt(/^child_stack=(0x[0-9a-f]+)/.exec(clone?.args ?? '')?.[1] ?? '0');
-    expect(stackTop > low + BigInt(guardMatch?.[2] ?? 0) && stackTop <= low + BigInt(size ?? 0)).toBe(true);
-    // The parent wakes once the child is past execve, then as with fork.
-    expectParentAfterSpawn(traced, pipes, /, (\[[^\]]*\]), 8$/.exec(block.args)?.[1]);
-    expectHandlerRun(traced, traced.selfPipe as { read: number; write: number });
-    // No set_robust_list: that is glibc's _Fork. The rest is the fork method's child path.
-    const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
-    expect(traced.child.slice(0, execAt + 1).map((entry) => entry.name)).toEqual([
-      ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
-      'dup2', 'dup2', 'dup2',
-      'close_range', 'close_range',
-      'rt_sigprocmask',
-      'execve',
-    ]);
-    expectCleanChild(traced.child.slice(0, execAt + 1), pipes);
-    expect(traced.childExit?.text).toBe('+++ exited with 0 +++');
-  });
+  it.skipIf(STRACE === null).each(['vfork', 'fork'] as const)(
+    'falls back (%s) to clone with CLONE_PIDFD when clone3 is refused (ENOSYS), once for the process, and the child resets its handlers itself',
+    async (method) => {
+      // Every clone3 fails: glibc makes Node's threads with clone instead, as on a kernel before 5.3.
+      const traced = await traceOneSpawn(['/bin/true'], method, {
+        options: { restoreSignals: false },
+        times: 2,
+        straceArgs: ['--inject=clone3:error=ENOSYS'],
+      });
+      expect(traced.printed).toHaveLength(2);
+      for (const printed of traced.printed) expect(printed).toMatchObject({ exitCode: 0 });
+      const [refused, made, second] = traced.clones;
+      expect(traced.clones, 'clone3 tried once, then clone for both spawns').toHaveLength(3);
+      expect(summary(refused as TraceEntry)).toMatch(/^clone3\(\{flags=.*CLONE_PIDFD.*CLONE_CLEAR_SIGHAND.*\}, 88\) = -1 ENOSYS .*\(INJECTED\)$/);
+      const flags = method === 'vfork' ? 'child_stack=0x[0-9a-f]+, flags=CLONE_VM\\|CLONE_PIDFD\\|CLONE_VFORK\\|SIGCHLD' : 'child_stack=NULL, flags=CLONE_PIDFD\\|SIGCHLD';
+      for (const clone of [made, second]) expect(summary(clone as TraceEntry)).toMatch(new RegExp(`^clone\\(${flags}, parent_tid=\\[\\d+\\]\\) = \\d+$`));
+      expect(made).toBe(traced.clone);
+      expect(traced.pidfd).toBeGreaterThan(2);
+      // The vfork method keeps its stack; only the call changes (glibc's clone() on it).
+      if (method === 'vfork') expect(traced.beforeFork.slice(-2).map((entry) => entry.name)).toEqual(['mmap', 'mprotect']);
+
+      const pipes = spawnPipes(traced);
+      const watcher = expectExitWatcher(traced, pipes.first);
+      const key = expectParentAfterSpawn(traced, pipes, expectParentBeforeClone(traced, pipes, method), watcher);
+      const beforeExec = childPath(traced);
+      expect(beforeExec.slice(-AFTER_RESETS.length).map((entry) => entry.name)).toEqual(AFTER_RESETS);
+      expect(beforeExec.slice(0, -AFTER_RESETS.length).every((entry) => entry.name === 'rt_sigaction')).toBe(true);
+      expectOnlyHandlersReset(beforeExec);
+      expectCleanChild(beforeExec, pipes);
+
+      const secondPidfd = pidfdOf(second as TraceEntry);
+      const secondAdd = traced.afterFork.find((entry) => entry.name === 'epoll_ctl' && entry.args.includes(`EPOLL_CTL_ADD, ${secondPidfd}, `));
+      const secondKey = /u64=(\d+)\}/.exec(secondAdd?.args ?? '')?.[1] as string;
+      expect(Number(secondKey)).toBe(Number(key) + 1);
+      expectWakeUps(
+        traced,
+        watcher,
+        new Map([
+          [key, { pidfd: traced.pidfd, pid: traced.childPid }],
+          [secondKey, { pidfd: secondPidfd, pid: returned(second as TraceEntry) }],
+        ]),
+      );
+      expectOnlyPidfdWaits(traced, [traced.pidfd, secondPidfd]);
+    },
+  );
+});
+
+describe.skipIf(process.arch !== 'x64')('one spawn under strace -f, on a kernel without pidfds (a seccomp filter answers as Linux before 5.2)', () => {
+  const build = mkdtempSync(path.join(tmpdir(), 'process-spawner-strace-without-pidfds-'));
+  const launcher = path.join(build, 'without-pidfds');
+  afterAll(() => rmSync(build, { recursive: true, force: true }));
+
+  it.skipIf(STRACE === null).each(['vfork', 'fork'] as const)(
+    'shows (%s) every rung of the clone ladder, no pidfd, and the self-pipe waking the reap by pid',
+    async (method) => {
+      execFileSync('cc', ['-O2', '-o', launcher, path.join(ROOT, 'test', 'fixtures', 'c', 'without-pidfds.c')]);
+      const traced = await traceOneSpawn(['/bin/true'], method, { launcher });
+      expect(traced.printed).toEqual([{ pid: traced.childPid, exitCode: 0 }]);
+      const pipes = spawnPipes(traced);
+      const watcher = expectExitWatcher(traced, pipes.first);
+      expectParentBeforeClone(traced, pipes, method);
+
+      // clone3: ENOSYS; clone with CLONE_PIDFD: EINVAL; then the clone without it (glibc's _Fork
+      // for the fork method, which registers its robust list in the child).
+      const lastRung =
+        method === 'vfork'
+          ? /^clone\(child_stack=0x[0-9a-f]+, flags=CLONE_VM\|CLONE_VFORK\|SIGCHLD\) = \d+$/
+          : /^clone\(child_stack=NULL, flags=CLONE_CHILD_CLEARTID\|CLONE_CHILD_SETTID\|SIGCHLD, child_tidptr=0x[0-9a-f]+\) = \d+$/;
+      expect(traced.clones.map(summary)).toEqual([
+        expect.stringMatching(/^clone3\(\{flags=.*CLONE_PIDFD.*\}, 88\) = -1 ENOSYS /),
+        expect.stringMatching(/^clone\(child_stack=\w+, flags=.*CLONE_PIDFD.*SIGCHLD, parent_tid=0x[0-9a-f]+\) = -1 EINVAL /),
+        expect.stringMatching(lastRung),
+      ]);
+      const beforeExec = childPath(traced);
+      expect(beforeExec.map((entry) => entry.name)).toEqual([
+        ...(method === 'fork' ? ['set_robust_list'] : []),
+        ...Array<string>(RESET_COUNT).fill('rt_sigaction'),
+        ...AFTER_RESETS,
+      ]);
+      expectEveryDispositionReset(beforeExec);
+      expectCleanChild(beforeExec, pipes);
+
+      // No pidfd from the clone, and none from pidfd_open (tried once the child's ends are closed):
+      // the child is watched by its pid, and never joins the epoll set.
+      expect(traced.afterFork.slice(0, 8).map(summary)).toEqual([
+        expect.stringMatching(/^rt_sigprocmask\(SIG_SETMASK, /),
+        `close(${pipes.stdin.read}) = 0`,
+        `close(${pipes.stdout.write}) = 0`,
+        `close(${pipes.stderr.write}) = 0`,
+        `close(${pipes.error.write}) = 0`,
+        expect.stringMatching(new RegExp(`^pidfd_open\\(${traced.childPid}, 0\\) = -1 ENOSYS `)),
+        `read(${pipes.error.read}, "", 8) = 0`,
+        `close(${pipes.error.read}) = 0`,
+      ]);
+      expect(traced.afterFork.filter((entry) => entry.name === 'epoll_ctl' && firstArgument(entry) === watcher.epoll && entry.args.includes('EPOLL_CTL_ADD'))).toEqual([]);
+
+      // The exit: the handler's byte is the only wake-up; the set reports the self-pipe, which is
+      // drained, then the child is asked with wait4(pid, WNOHANG): its own pid, never -1.
+      expectHandlerRun(traced, watcher);
+      expectWakeUps(traced, watcher, new Map(), traced.childPid);
+      // The reap: right after a wake-up by the self-pipe, or by the 50 ms tick that runs while a
+      // child without a pidfd is alive (a look at SIGCHLD, to take it back if it is free, then wait4).
+      const reap = traced.afterFork.find((entry) => entry.name === 'wait4' && returned(entry) === traced.childPid) as TraceEntry;
+      expect(reap && summary(reap)).toMatch(
+        new RegExp(`^wait4\\(${traced.childPid}, \\[\\{WIFEXITED\\(s\\) && WEXITSTATUS\\(s\\) == 0\\}\\], WNOHANG, \\{ru_utime=`),
+      );
+      const before = traced.afterFork[traced.afterFork.indexOf(reap) - 1] as TraceEntry;
+      expect(summary(before)).toMatch(new RegExp(`^(read\\(${watcher.selfPipe.read}, 0x[0-9a-f]+, 256\\) = -1 EAGAIN|rt_sigaction\\(SIGCHLD, NULL, )`));
+      // Every wait of the process is for that pid, with WNOHANG (the 50 ms tick may ask once before the exit).
+      const waits = traced.everyParentThread.filter((entry) => /^wait4$|^waitid$|^waitpid$/.test(entry.name));
+      for (const wait of waits) expect(summary(wait)).toMatch(new RegExp(`^wait4\\(${traced.childPid}, .*, WNOHANG, `));
+    },
+  );
 });
