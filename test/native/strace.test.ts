@@ -122,7 +122,7 @@ const traceOneSpawn = (args: string[], spawnMethod: Method, settings: Partial<Tr
 function splitTrace(entries: TraceEntry[], printed: Record<string, unknown>[]): TracedSpawn {
   const marker = entries.find((entry) => entry.name === 'write' && entry.args.startsWith('1, "strace-marker\\n"'));
   if (marker === undefined) throw new Error('the trace has no write of the marker line');
-  const parent = withoutHandlerRuns(entries, marker.tid).filter((entry) => entry.index > marker.index);
+  const parent = withoutHandlerRuns(entries, marker.tid).filter((entry) => entry.index > marker.index && !isHeapHousekeeping(entry));
   const firstAttempt = parent.findIndex(isFork);
   const forkAt = parent.findIndex((entry) => isFork(entry) && returned(entry) > 0);
   const fork = parent[forkAt];
@@ -150,14 +150,36 @@ function splitTrace(entries: TraceEntry[], printed: Record<string, unknown>[]): 
 /**
  * The calls of one thread, less those made inside a signal handler (from a signal's delivery to
  * its rt_sigreturn): the SIGCHLD handler may run on any thread, at any point of its sequence.
- * expectHandlerRun() checks what the handler does.
+ * expectHandlerRun() checks what the handler does. A signal whose action was SIG_DFL or SIG_IGN
+ * when it came (SIGCHLD once libuv has given it back) runs no handler.
  */
 function withoutHandlerRuns(entries: TraceEntry[], tid: number): TraceEntry[] {
+  const children = new Set(entries.filter((entry) => isFork(entry) && returned(entry) > 0).map(returned));
+  const handled = new Map<string, boolean>();
+  const spans: [number, number][] = [];
   const calls = callsOf(entries, tid);
-  const spans = entries
-    .filter((entry) => entry.tid === tid && entry.kind === 'signal')
-    .map((signal) => [signal.index, calls.find((entry) => entry.name === 'rt_sigreturn' && entry.index > signal.index)?.index ?? Infinity]);
-  return calls.filter((entry) => !spans.some(([from, to]) => entry.index > (from as number) && entry.index <= (to as number)));
+  for (const entry of entries) {
+    if (children.has(entry.tid)) continue;
+    const set = entry.kind === 'call' && entry.name === 'rt_sigaction' ? /^(\w+), \{sa_handler=(\w+),/.exec(entry.args) : null;
+    if (set !== null) handled.set(set[1] as string, set[2] !== 'SIG_DFL' && set[2] !== 'SIG_IGN');
+    if (entry.kind === 'signal' && entry.tid === tid && handled.get(entry.name) === true) {
+      const end = calls.find((call) => call.name === 'rt_sigreturn' && call.index > entry.index)?.index ?? Infinity;
+      spans.push([entry.index, end]);
+    }
+  }
+  return calls.filter((entry) => !spans.some(([from, to]) => entry.index > from && entry.index <= to));
+}
+
+/**
+ * malloc's and V8's memory calls, which may fall anywhere in the main thread's sequence (glibc
+ * trims its heap on a free): not the spawn's. The vfork method's stack (MAP_STACK) and its guard
+ * page (PROT_NONE) are kept.
+ */
+function isHeapHousekeeping(entry: TraceEntry): boolean {
+  if (entry.name === 'brk' || entry.name === 'madvise' || entry.name === 'munmap') return true;
+  if (entry.name === 'mmap') return !entry.args.includes('MAP_STACK');
+  if (entry.name === 'mprotect') return !entry.args.endsWith('PROT_NONE');
+  return false;
 }
 
 /** The pidfd a clone returned: clone3's `=> {pidfd=[N]}`, clone's `parent_tid=[N]` with CLONE_PIDFD. */
@@ -438,6 +460,29 @@ function expectOneInstall(traced: TracedSpawn): void {
   expect(sets).toHaveLength(1);
 }
 
+/**
+ * The main thread's teardown of its watcher: is this the process's main thread (gettid, getpid:
+ * yes, so nothing goes to the orphanage), the event loop lets go of the set, then the self-pipe's
+ * write end (out of the handler's list), its read end and the set are closed, in that order.
+ */
+function expectMainThreadTeardown(traced: TracedSpawn, watcher: ExitWatcher): void {
+  const release = traced.afterFork.findIndex((entry) => entry.name === 'epoll_ctl' && entry.args.includes(`EPOLL_CTL_DEL, ${watcher.epoll}, `));
+  expect(release, 'the event loop lets go of the set').toBeGreaterThan(0);
+  expect(traced.afterFork.slice(release - 2, release).map(summary)).toEqual([
+    expect.stringMatching(/^gettid\(\) = \d+$/),
+    expect.stringMatching(/^getpid\(\) = \d+$/),
+  ]);
+  const closes = traced.afterFork
+    .slice(release)
+    .filter((entry) => entry.name === 'close' && [watcher.selfPipe.write, watcher.selfPipe.read, watcher.epoll].includes(firstArgument(entry)));
+  expect(closes.map(summary)).toEqual([
+    `close(${watcher.selfPipe.write}) = 0`,
+    `close(${watcher.selfPipe.read}) = 0`,
+    `close(${watcher.epoll}) = 0`,
+  ]);
+  expect(traced.everyParentThread.filter((entry) => entry.index > (traced.afterFork[release] as TraceEntry).index && entry.name === 'clone3'), 'no thread started by the teardown').toEqual([]);
+}
+
 /** The child path up to execve, by call name: the resets (or not), the dup2s, closeFds, the mask, execve. */
 function childPath(traced: TracedSpawn): TraceEntry[] {
   const execAt = traced.child.findIndex((entry) => entry.name === 'execve');
@@ -456,6 +501,7 @@ describe('one spawn under strace -f', () => {
       const previousMask = expectParentBeforeClone(traced, pipes, method);
       expectClone3(traced, method);
       const key = expectParentAfterSpawn(traced, pipes, previousMask, watcher);
+      expect(key, 'the thread’s first child').toBe('1');
 
       // The child: CLONE_CLEAR_SIGHAND has reset the handlers, but restoreSignals (the default)
       // resets the ignored signals too, so SIG_DFL is written to every one; then the dup2s,
@@ -487,6 +533,7 @@ describe('one spawn under strace -f', () => {
       expectOneInstall(traced);
       // Gone for good: no pidfd_open and no waitid(P_PID, WNOWAIT) after the clone.
       expect(traced.everyParentThread.filter((entry) => entry.name === 'pidfd_open').map(summary)).toEqual([]);
+      expectMainThreadTeardown(traced, watcher);
     },
   );
 
@@ -675,4 +722,140 @@ describe.skipIf(process.arch !== 'x64')('one spawn under strace -f, on a kernel 
       for (const wait of waits) expect(summary(wait)).toMatch(new RegExp(`^wait4\\(${traced.childPid}, .*, WNOHANG, `));
     },
   );
+});
+
+/** Runs `node -e script` from the repository root under `strace -f`; its output and parsed trace. */
+async function traceScript(script: string): Promise<{ stdout: string; entries: TraceEntry[] }> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'process-spawner-strace-'));
+  const traceFile = path.join(directory, 'trace.txt');
+  try {
+    const run = await expectNoLeaks(() =>
+      runToCompletion(STRACE as string, ['-f', '-o', traceFile, process.execPath, '-e', script], {
+        cwd: ROOT,
+        env: tracedEnv({ spawnMethod: 'vfork' }),
+      }),
+    );
+    expect(run.exit.exitCode, describeRun(run)).toBe(0);
+    return { stdout: run.stdout, entries: parseStrace(readFileSync(traceFile, 'utf8')) };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+describe('exits under strace -f when others hold SIGCHLD, and after a worker_thread', () => {
+  // docs/strace.md, "child_process takes SIGCHLD, and gives it back" (our child lives longer here).
+  const CHILD_PROCESS_SCRIPT = `
+const fs = require("node:fs");
+const { execFile } = require("node:child_process");
+const { spawn } = require("process-spawner");
+fs.writeSync(1, "strace-marker\\n");
+const child = spawn("/bin/sleep", ["0.6"]);
+setTimeout(() => execFile("/bin/true", () => fs.writeSync(1, "true done\\n")), 100);
+child.exited.then((info) => fs.writeSync(1, \`exit \${info.exitCode}\\n\`));
+`;
+
+  it.skipIf(STRACE === null)('shows libuv replacing our handler without chaining and giving SIGCHLD back, and our exit reaped through the pidfd alone', async () => {
+    const { stdout, entries } = await traceScript(CHILD_PROCESS_SCRIPT);
+    expect(stdout.trim().split('\n')).toEqual(['strace-marker', 'true done', 'exit 0']);
+    const traced = splitTrace(entries, []);
+    const pipes = spawnPipes(traced);
+    const watcher = expectExitWatcher(traced, pipes.first);
+    const key = expectParentAfterSpawn(traced, pipes, expectParentBeforeClone(traced, pipes, 'vfork'), watcher);
+
+    // Every change of SIGCHLD's action in the process, in order: ours over SIG_DFL at our first
+    // spawn; libuv's over ours, the old action not even read; libuv's reset to SIG_DFL. Never ours
+    // again.
+    const sets = traced.everyParentThread.filter((entry) => entry.name === 'rt_sigaction' && /^SIGCHLD, \{/.test(entry.args));
+    expect(sets.map(summary)).toEqual([
+      expect.stringMatching(new RegExp(`^rt_sigaction\\(SIGCHLD, \\{sa_handler=${watcher.handler}, .*\\}, \\{sa_handler=SIG_DFL, `)),
+      expect.stringMatching(/^rt_sigaction\(SIGCHLD, \{sa_handler=0x[0-9a-f]+, sa_mask=[^,]*, sa_flags=SA_RESTORER\|SA_RESTART, .*\}, NULL, 8\) = 0$/),
+      expect.stringMatching(/^rt_sigaction\(SIGCHLD, \{sa_handler=SIG_DFL, .*\}, NULL, 8\) = 0$/),
+    ]);
+    const [, libuvInstall, libuvReset] = sets as [TraceEntry, TraceEntry, TraceEntry];
+    expect(libuvInstall.args).not.toContain(watcher.handler);
+
+    // libuv's child: its SIGCHLD runs libuv's handler only (no byte into our self-pipe), and
+    // libuv reaps it by its pid, before giving SIGCHLD back.
+    const libuvClone = traced.clones.find((entry) => entry.name === 'clone' && entry.index > libuvInstall.index) as TraceEntry;
+    const truePid = returned(libuvClone);
+    expect(truePid).toBeGreaterThan(0);
+    const trueSignal = traced.signals.find((entry) => entry.name === 'SIGCHLD' && entry.args.includes(`si_pid=${truePid},`)) as TraceEntry;
+    expect(trueSignal, 'the SIGCHLD of libuv’s child').toBeDefined();
+    const ourWrites = traced.allCalls.filter((entry) => entry.name === 'write' && firstArgument(entry) === watcher.selfPipe.write);
+    expect(ourWrites.filter((entry) => entry.index > libuvInstall.index).map(summary), 'no byte into our self-pipe once libuv holds SIGCHLD').toEqual([]);
+    const libuvReap = traced.everyParentThread.find((entry) => entry.name === 'wait4' && firstArgument(entry) === truePid) as TraceEntry;
+    expect(summary(libuvReap)).toMatch(new RegExp(`^wait4\\(${truePid}, .*, WNOHANG, NULL\\) = ${truePid}$`));
+    expect(libuvReap.index).toBeLessThan(libuvReset.index);
+
+    // Our child exits after libuv gave SIGCHLD back: no handler runs, the set is woken by the
+    // pidfd alone, and the reap is the usual one.
+    const ourExit = entries.find((entry) => entry.tid === traced.childPid && entry.kind === 'exit') as TraceEntry;
+    expect(ourExit.index).toBeGreaterThan(libuvReset.index);
+    const wakeUps = expectWakeUps(traced, watcher, new Map([[key, { pidfd: traced.pidfd, pid: traced.childPid }]]));
+    const reaping = wakeUps.find((entry) => entry.args.includes(`u64=${key}}`)) as TraceEntry;
+    expect(reaping.args, 'the pidfd alone: no byte in the self-pipe').not.toContain(SELF_PIPE_KEY);
+    expect(reaping.index).toBeGreaterThan(ourExit.index);
+    expectOnlyPidfdWaits({ ...traced, everyParentThread: traced.everyParentThread.filter((entry) => entry !== libuvReap) }, [traced.pidfd]);
+  });
+
+  // docs/strace.md, "A worker_thread ends before its children".
+  const ORPHAN_SCRIPT = `
+const fs = require("node:fs");
+const { Worker } = require("node:worker_threads");
+const worker = new Worker(\`
+  const { spawn } = require("process-spawner");
+  const child = spawn("/bin/sleep", ["0.2"], { stdio: "ignore" });
+  require("node:worker_threads").parentPort.postMessage(child.pid);
+\`, { eval: true });
+worker.on("message", () => worker.terminate());
+worker.on("exit", () => fs.writeSync(1, "worker ended\\n"));
+setTimeout(() => fs.writeSync(1, "main done\\n"), 1000);
+`;
+
+  it.skipIf(STRACE === null)('shows a terminated worker_thread handing its child’s pidfd to the orphanage, whose helper thread reaps it', async () => {
+    const { stdout, entries } = await traceScript(ORPHAN_SCRIPT);
+    expect(stdout.trim().split('\n')).toEqual(['worker ended', 'main done']);
+    const clone = entries.find((entry) => entry.name === 'clone3' && entry.args.includes('CLONE_PIDFD')) as TraceEntry;
+    expect(clone, 'the worker’s spawn').toBeDefined();
+    const worker = callsOf(entries, clone.tid).filter((entry) => entry.index > clone.index && !isHeapHousekeeping(entry));
+    const childPid = returned(clone);
+    const pidfd = pidfdOf(clone);
+    const orphanKey = ((BigInt(childPid) << 32n) | BigInt(pidfd)).toString();
+
+    // The worker's own set, then the hand-over at its teardown: a new epoll set with the pidfd
+    // under (pid << 32 | pidfd), every signal blocked, the helper thread started.
+    const added = worker.find((entry) => entry.name === 'epoll_ctl' && entry.args.includes(`EPOLL_CTL_ADD, ${pidfd}, `)) as TraceEntry;
+    const workerSet = firstArgument(added);
+    const created = worker.findIndex((entry) => entry.name === 'epoll_create1' && entry.index > added.index);
+    const orphanage = returned(worker[created] as TraceEntry);
+    expect(summary(worker[created + 1] as TraceEntry)).toBe(
+      `epoll_ctl(${orphanage}, EPOLL_CTL_ADD, ${pidfd}, {events=EPOLLIN, data={u32=${pidfd}, u64=${orphanKey}}}) = 0`,
+    );
+    const start = worker.findIndex((entry, i) => i > created && entry.name === 'clone3' && entry.args.includes('CLONE_THREAD'));
+    expect(worker.slice(created + 2, start).map((entry) => entry.name)).toContain('rt_sigprocmask');
+    expect(worker.slice(created + 2, start).find((entry) => entry.name === 'rt_sigprocmask')?.args).toMatch(/^SIG_SETMASK, ~\[RTMIN RT_1\], /);
+    const helper = returned(worker[start] as TraceEntry);
+    // The worker's set is closed only after the hand-over.
+    const setClosed = worker.find((entry) => entry.name === 'close' && firstArgument(entry) === workerSet) as TraceEntry;
+    expect(setClosed.index).toBeGreaterThan((worker[start] as TraceEntry).index);
+
+    // The helper thread: every signal blocked; what has exited already, then a wait with no
+    // timeout, then the reap through the pidfd, out of the set, closed; no orphan left: its set
+    // closed and the thread gone.
+    const helperCalls = callsOf(entries, helper);
+    expect(helperCalls.find((entry) => entry.name === 'rt_sigprocmask')?.args).toMatch(/^SIG_SETMASK, ~\[KILL STOP RTMIN RT_1\], NULL, 8$/);
+    const watching = helperCalls.filter((entry) => ['epoll_wait', 'waitid', 'epoll_ctl', 'close', 'exit'].includes(entry.name));
+    const reapAt = watching.findIndex((entry) => entry.name === 'waitid');
+    expect(watching.slice(0, reapAt - 1).map(summary)).toEqual(
+      reapAt === 1 ? [] : [`epoll_wait(${orphanage}, [], 64, 0) = 0`, expect.stringMatching(new RegExp(`^epoll_wait\\(${orphanage}, \\[.*u64=${orphanKey}\\}\\}\\], 1, -1\\) = 1$`))],
+    );
+    expect(watching.slice(reapAt - 1).map(summary)).toEqual([
+      expect.stringMatching(new RegExp(`^epoll_wait\\(${orphanage}, \\[\\{events=EPOLLIN, data=\\{u32=${pidfd}, u64=${orphanKey}\\}\\}\\], 64, 0\\) = 1$`)),
+      expect.stringMatching(new RegExp(`^waitid\\(P_PIDFD, ${pidfd}, \\{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=${childPid}, .*WNOHANG\\|WEXITED, \\{ru_utime=`)),
+      `epoll_ctl(${orphanage}, EPOLL_CTL_DEL, ${pidfd}, NULL) = 0`,
+      `close(${pidfd}) = 0`,
+      `close(${orphanage}) = 0`,
+      'exit(0) = ?',
+    ]);
+  });
 });
