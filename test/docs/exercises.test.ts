@@ -43,7 +43,7 @@ function expectInOrder(output: string, patterns: RegExp[]): void {
 
 describe('docs/exercises.md', () => {
   const all = exercises();
-  it('has the seven exercises', () => expect(all).toHaveLength(7));
+  it('has the eight exercises', () => expect(all).toHaveLength(8));
 
   it.skipIf(STRACE === null).each(all.map((exercise) => [exercise.title, exercise] as const))('%s', (_title, exercise) =>
     expectNoLeaks(async () => {
