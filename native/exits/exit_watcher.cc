@@ -94,10 +94,13 @@ void ExitWatcher::on_readable(uv_poll_t* poll, int status, int) {
   watcher->report(&exits);
 }
 
+// Children without pidfds are asked only while our handler is not the one in place: with it,
+// their exits wake the self-pipe.
 void ExitWatcher::on_tick(uv_timer_t* timer) {
   ExitWatcher* watcher = static_cast<ExitWatcher*>(timer->data);
   // SIGCHLD may have been given back (libuv sets SIG_DFL after its last child): take it again.
-  install_sigchld_handler_if_free();
+  // Exits while nobody held it wrote to no self-pipe, so the children are asked all the same.
+  if (install_sigchld_handler_if_free() == SigchldHandler::kOurs) return;
   std::vector<Exit> exits;
   watcher->collect_exits_by_pid(&exits);
   watcher->report(&exits);

@@ -134,10 +134,12 @@ long clone3_on_new_stack(CloneArgs*, void (*)(void*), void*) {
 constexpr bool kHasClone3OnNewStack = false;
 #endif
 
-// clone3 refused: ENOSYS (no clone3, or a sandbox that hides it) or EINVAL (a kernel before 5.5,
-// which does not know CLONE_CLEAR_SIGHAND). Either way the older calls are used from now on.
+// clone3 refused: ENOSYS (no clone3, or a sandbox that hides it), EPERM (a seccomp filter that
+// refuses it outright, as some container runtimes did before they learned ENOSYS) or EINVAL (a
+// kernel before 5.5, which does not know CLONE_CLEAR_SIGHAND). The older calls are used from now
+// on; if the sandbox refuses the shared-memory clone itself, clone says so in turn.
 bool clone3_unavailable(long result) {
-  return result == -ENOSYS || result == -EINVAL || result == -E2BIG;
+  return result == -ENOSYS || result == -EPERM || result == -EINVAL || result == -E2BIG;
 }
 
 // The shared-memory clone. Returns the pid or -errno; *syscall names the call that made it.
@@ -189,7 +191,7 @@ long fork_child(ChildPlan* plan, int* pidfd, const char** syscall_name) {
     if (result == 0) run_child(plan);
     if (result > 0) return result;
     if (!clone3_unavailable(-errno)) return -errno;
-    g_no_clone3.store(true);
+    g_no_clone3.store(true);  // then clone, as in vfork_child
   }
   plan->handlers_cleared = false;
   if (!g_no_clone_pidfd.load()) {

@@ -12,8 +12,8 @@
 //
 // CLONE_CLEAR_SIGHAND (Linux 5.5) resets every handled signal to SIG_DFL in the kernel, so the
 // child can skip its own sigaction loop for handlers (see child.h). A variant the kernel refuses
-// (ENOSYS: no clone3, or a seccomp filter that hides it; EINVAL: a flag it does not know) is
-// remembered, and never tried again by this process.
+// (ENOSYS or EPERM: no clone3, or a seccomp filter that hides or refuses it; EINVAL: a flag it
+// does not know) is remembered, and never tried again by this process.
 #ifndef PROCESS_SPAWNER_PARENT_CLONE_H_
 #define PROCESS_SPAWNER_PARENT_CLONE_H_
 

@@ -98,6 +98,10 @@ class SyncLoop {
       if (polled[i].revents == 0) continue;
       if (slots[i] < 0) {
         try_reap();
+        // A pidfd is readable once its process has exited. One that says so of a running child
+        // cannot be polled (Linux 5.2 had pidfds, but no poll on them): from now on the child
+        // is asked with wait4 between short timeouts, instead of spinning on it.
+        if (!child_done()) pidfd_.reset();
       } else if (slots[i] == 0) {
         write_input();
       } else {
