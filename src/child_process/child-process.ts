@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
+import { deprecate } from 'node:util';
 import { SpawnError } from '../core/errors';
 import { stopReadingForChild } from '../core/streams';
 import type { Subprocess } from '../core/subprocess';
@@ -152,6 +153,7 @@ export class ChildProcess extends EventEmitter {
     this.send = (message, handleOrCallback, optionsOrCallback, callback) =>
       channel.send(message, handleOrCallback, optionsOrCallback, callback);
     this.disconnect = () => channel.disconnect();
+    defineDeprecatedChannelAlias(this);
     this.#closesNeeded++;
     channel.whenClosed(() => this.#maybeClose());
   }
@@ -220,6 +222,21 @@ function withChannelFd(call: SpawnCall, childEnd: number): SpawnCall {
   const stdio = [...((call.options.stdio ?? []) as unknown[])];
   stdio[call.ipc as number] = childEnd;
   return { ...call, options: { ...call.options, stdio: stdio as NonNullable<SpawnCall['options']['stdio']> } };
+}
+
+const CHANNEL_DEPRECATION = '_channel is deprecated. Use ChildProcess.channel instead.';
+
+// Node's setupChannel defines `_channel` on a child with a channel: `channel` under its old name,
+// non-enumerable, warning DEP0129 at the first use (fork() users of old code still read it).
+function defineDeprecatedChannelAlias(child: ChildProcess): void {
+  Object.defineProperty(child, '_channel', {
+    get: deprecate(() => child.channel, CHANNEL_DEPRECATION, 'DEP0129'),
+    set: deprecate((value: Control | null | undefined) => {
+      child.channel = value;
+    }, CHANNEL_DEPRECATION, 'DEP0129'),
+    configurable: true,
+    enumerable: false,
+  });
 }
 
 function isRefable(subprocess: Subprocess | null): subprocess is Subprocess & Refable {
