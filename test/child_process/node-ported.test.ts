@@ -2,11 +2,12 @@
 // each runs against node:child_process and against ours and must observe the same. The list of
 // ported and not ported tests, with the reasons, is in docs/child_process.md.
 import { getEventListeners } from 'node:events';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
 import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from '../helpers/conformance';
@@ -16,6 +17,7 @@ const emfileFixture = path.join(__dirname, '..', 'fixtures', 'emfile.js');
 const oursBuilt = path.join(__dirname, '..', '..', 'dist', 'child_process', 'index.js');
 type Fork = (modulePath: unknown, args?: unknown, options?: unknown) => ChildLike & {
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  disconnect(): void;
 };
 
 /** Events of a child with a channel, in order, until 'close'. */
@@ -874,7 +876,226 @@ const behaviours: Behaviour[] = [
       return { outlived };
     },
   },
+  {
+    name: 'test-child-process-destroy.js (child[Symbol.dispose]() kills it)',
+    run: async (cp) => {
+      const cat = (cp.spawn as unknown as Spawn)('cat', [], {});
+      const seen: unknown[] = [];
+      cat.stdout?.on('end', () => seen.push('stdout end'));
+      cat.stderr?.on('data', () => seen.push('stderr data'));
+      cat.stderr?.on('end', () => seen.push('stderr end'));
+      for (const listener of ['first', 'second']) {
+        cat.on('exit', (code: unknown, signal: unknown) => seen.push([listener, 'exit', code, signal, cat.signalCode]));
+      }
+      const before = { signalCode: cat.signalCode, killed: cat.killed };
+      (cat as unknown as Disposable)[Symbol.dispose]();
+      const after = { killed: cat.killed };
+      await closeOf(cat);
+      return { before, after, seen };
+    },
+  },
+  {
+    name: 'test-child-process-ipc.js (a greeting, then what the parent writes, echoed through stdin and stdout)',
+    run: async (cp) => {
+      const echo = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'stdin-echo'], {});
+      const seen: unknown[] = [];
+      echo.stderr?.on('data', (data: Buffer) => seen.push(['stderr', String(data)]));
+      const stdout = echo.stdout as Readable;
+      stdout.setEncoding('utf8');
+      const messages = ['hello world\r\n', 'echo me\r\n'];
+      stdout.on('data', (data: string) => {
+        seen.push(['data', data, data === messages.shift()]);
+        if (messages.length > 0) echo.stdin?.write(messages[0]);
+        else echo.stdin?.end();
+      });
+      stdout.on('end', () => seen.push('stdout end'));
+      const [exit, close] = await Promise.all([exitOf(echo), closeOf(echo)]);
+      return { seen, exit, close };
+    },
+  },
+  {
+    name: 'test-child-process-fork3.js (fork() of an empty module ends)',
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['empty'])),
+  },
+  {
+    name: 'test-child-process-fork-and-spawn.js (a forked child spawns, through the module under test)',
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['fork-then-spawn', requirable(cp)])),
+  },
+  {
+    name: 'test-child-process-fork.js',
+    run: async (cp) => {
+      const args = ['spawn-node-fixture', 'foo', 'bar'];
+      const forked = (cp.fork as unknown as Fork)(child, args) as ChildLike & { channel?: unknown; _channel?: unknown; send(...args: unknown[]): boolean };
+      const seen = events(forked);
+      const checks = {
+        channelAlias: forked._channel === forked.channel && forked.channel !== undefined,
+        argsUntouched: args.join() === 'spawn-node-fixture,foo,bar',
+        sendUndefined: thrown(() => forked.send(undefined)),
+        sendNothing: thrown(() => forked.send()),
+        sendSymbol: thrown(() => forked.send(Symbol())),
+      };
+      forked.send({ hello: 'world' });
+      return { checks, events: await seen };
+    },
+  },
+  {
+    name: 'test-child-process-fork-ref.js (the child stays until the parent disconnects)',
+    run: async (cp) => {
+      const forked = (cp.fork as unknown as Fork)(child, ['fork-ref'], { silent: true });
+      const ipc: unknown[] = [];
+      let stdout = '';
+      forked.on('message', (message: unknown) => {
+        ipc.push(message);
+        if (message === '2') forked.disconnect();
+      });
+      forked.stdout?.on('data', (chunk: Buffer) => (stdout += String(chunk)));
+      // As Node's test: what has arrived by 'exit'.
+      const atExit = await new Promise((resolve) => forked.once('exit', (...args: unknown[]) => resolve({ args, ipc: [...ipc], stdout })));
+      forked.stdout?.destroy();
+      forked.stderr?.destroy();
+      return atExit;
+    },
+  },
+  {
+    name: "test-child-process-fork-exec-argv.js (a grandchild forked without execArgv gets its parent's)",
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, ['--stack-size=256', child, 'fork-exec-argv', requirable(cp)], {});
+      const { stdout, stderr, events: seen } = await observe(spawned);
+      return { execArgv: JSON.parse(stdout ?? 'null') as unknown, stderr, seen };
+    },
+  },
+  {
+    name: 'test-child-process-fork-exec-path.js (a hard link to node as execPath)',
+    run: async (cp) => {
+      const directory = mkdtempSync(path.join(tmpdir(), 'child-process-exec-path-'));
+      const copy = path.join(directory, 'node-copy.exe');
+      try {
+        // A hard link is a path of its own for /proc/self/exe, without copying 100 MB.
+        try {
+          linkSync(process.execPath, copy);
+        } catch {
+          copyFileSync(process.execPath, copy);
+        }
+        const forked = (cp.fork as unknown as Fork)(child, ['exec-path'], { execPath: copy, env: { ...process.env, COPY_PATH: copy } });
+        return await events(forked);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'test-child-process-advanced-serialization.js',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as Spawn;
+      const badSerialization = [null, 42, Infinity, 'foo'].map((serialization) => thrown(() => spawn(process.execPath, [], { serialization })));
+      const echo = spawn(process.execPath, [child, 'echo-all'], { stdio: ['ipc', 'inherit', 'inherit'], serialization: 'advanced' }) as ChildLike & {
+        send(message: unknown): boolean;
+        disconnect(): void;
+      };
+      const circular: Record<string, unknown> = {};
+      circular['circular'] = circular;
+      const messages = [
+        { uint8: new Uint8Array(4) },
+        { float64: new Float64Array([Math.PI]) },
+        { buffer: Buffer.from('Hello!') },
+        { map: new Map([[{ a: 1 }, { b: 2 }]]) },
+        { bigInt: 1337n },
+        circular,
+        new Error('Something went wrong'),
+        new RangeError('Something range-y went wrong'),
+      ];
+      const roundTrips: unknown[] = [];
+      for (const message of messages) {
+        echo.send(message);
+        const [received] = (await new Promise((resolve) => echo.once('message', (...args: unknown[]) => resolve(args)))) as unknown[];
+        roundTrips.push(isDeepStrictEqual(received, message) || describeError(received));
+      }
+      const exit = exitOf(echo);
+      echo.disconnect();
+      return { badSerialization, roundTrips, exit: await exit };
+    },
+  },
+  {
+    name: 'test-child-process-advanced-serialization-largebuffer.js (four 8 MiB messages)',
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'large-buffers'], {
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      });
+      // Each message as its length and fill, checked here: a deep diff of 8 MiB arrays is unreadable.
+      const messages: unknown[] = [];
+      spawned.on('message', (chunk: Uint8Array) => messages.push({ length: chunk.length, fill: chunk[0], uniform: chunk.every((byte) => byte === chunk[0]) }));
+      const seen = await events(spawned);
+      return { messages, events: seen.filter((event) => (event as unknown[])[0] !== 'message') };
+    },
+  },
+  {
+    name: "test-child-process-disconnect.js (the child learns of the parent's disconnect(); a second one throws)",
+    run: async (cp) => {
+      const forked = (cp.fork as unknown as Fork)(child, ['disconnect-server']);
+      const seen: unknown[] = [];
+      forked.on('disconnect', () => seen.push(['disconnect', forked.connected]));
+      forked.on('message', (message: { msg?: string; port?: number }) => {
+        if (message?.msg !== 'ready') return;
+        const socket = net.connect(message.port as number, '127.0.0.1');
+        socket.on('data', (data: Buffer) => {
+          if (String(data) === 'ready') {
+            forked.disconnect();
+            seen.push(['second disconnect', thrown(() => forked.disconnect())]);
+          } else {
+            seen.push(['the child said it is connected', String(data)]);
+          }
+        });
+      });
+      // Up to 'exit': after the parent's own disconnect() Node 20 never emits 'close' (see the table).
+      seen.push(['exit', ...(await exitOf(forked))]);
+      return seen;
+    },
+  },
+  {
+    name: "test-child-process-server-close.js (a Unix socket connection as a child's stdout, in a forked child)",
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['server-close', requirable(cp)], { stdio: 'inherit' })),
+  },
+  {
+    name: "test-child-process-set-blocking.js (python3's 100,000 characters on an inherited stdout, in a child of ours)",
+    run: async (cp) => {
+      const parent = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'python-inherit', requirable(cp)], {});
+      const { stdout, stderr, events: seen } = await observe(parent);
+      return { length: stdout?.length, allC: /^C+\n$/.test(stdout ?? ''), stderr, seen };
+    },
+  },
+  {
+    name: "test-child-process-bad-stdio.js (exec() when spawn() left no stdout or stderr; ChildProcess patched through the module's export)",
+    run: async (cp) => {
+      const { prototype } = (cp as unknown as { ChildProcess: { prototype: { spawn(...args: unknown[]): unknown } } }).ChildProcess;
+      const original = prototype.spawn;
+      prototype.spawn = function (this: ChildLike, ...args: unknown[]): unknown {
+        const result = original.apply(this, args);
+        this.stdout?.destroy();
+        this.stderr?.destroy();
+        this.stdout = null;
+        this.stderr = null;
+        return result;
+      };
+      try {
+        const command = `"${process.execPath}" "${child}" linger`;
+        const exec = cp.exec as unknown as Exec;
+        const normal = callbackResult((callback) => exec(command, {}, callback));
+        const error = new Error('foo');
+        // The callback runs inside emit('error'), before exec() has returned.
+        const withError = new Promise((resolve) => {
+          const started = exec(command, {}, (reported, stdout, stderr) => resolve({ sameError: reported === error, stdout, stderr }));
+          started.emit('error', error);
+        });
+        const killed = callbackResult((callback) => exec(command, { timeout: 1 }, callback));
+        return { normal: await normal, withError: await withError, killed: await killed };
+      } finally {
+        prototype.spawn = original;
+      }
+    },
+  },
 ];
+
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
   it.each(behaviours.map((behaviour) => [behaviour.name, behaviour] as const))('%s', (_name, behaviour) => conforms(behaviour));
