@@ -4,6 +4,11 @@
 // below, at a cost per exit that does not depend on how many children are alive, and whoever
 // holds SIGCHLD (child_process's libuv replaces and resets it at will). Never waitpid(-1):
 // child_process's children (and everyone else's) are not ours to reap.
+//
+// An exit is told to its child after the rest of the I/O the same poll of the event loop found,
+// as libuv does for child_process (it runs its signal watcher, and so its exits, last): a child
+// closes its pipes before it exits, so output and EOF that arrived together with the exit come
+// first, as in Node ('data', 'end', then 'exit').
 import { native, type NativeExit, type NativeReapResult } from './native';
 import { SpawnError } from './errors';
 
@@ -18,6 +23,8 @@ class Reaper {
   private readonly children = new Map<number, ReapedChild>();
   // Tracked children that do not hold the event loop open (unref()'d).
   private readonly unreferenced = new Set<number>();
+  // Reaped, and to be told once this turn's other I/O has been handled (see the top).
+  private readonly exited = new Map<number, NativeExit>();
   private watching = false;
   private holdingLoop = false;
 
@@ -46,14 +53,28 @@ class Reaper {
     return this.children.has(key);
   }
 
+  /** Reaped already, its exit not told yet: a signal now would reach a zombie under Node. */
+  hasExited(key: number): boolean {
+    return this.exited.has(key);
+  }
+
   /** Whether a child with this pid is tracked: for tests and debugging (a scan, not a lookup). */
   tracksPid(pid: number): boolean {
     for (const child of this.children.values()) if (child.pid === pid) return true;
     return false;
   }
 
-  // From the event loop, with the children the watcher has just reaped.
+  // From the event loop (its poll phase), with the children the watcher has just reaped. They are
+  // told in the check phase right after it, once every other callback of this poll has run.
   private onExits(exits: NativeExit[]): void {
+    const first = this.exited.size === 0;
+    for (const exit of exits) this.exited.set(exit.key, exit);
+    if (first) setImmediate(() => this.tellExits());
+  }
+
+  private tellExits(): void {
+    const exits = [...this.exited.values()];
+    this.exited.clear();
     let listenerError: unknown = null;
     for (const exit of exits) {
       const child = this.children.get(exit.key);
@@ -67,8 +88,7 @@ class Reaper {
       }
     }
     this.updateLoopHold();
-    // Thrown on a later tick, as an 'exit' listener's error would be, but never out of this
-    // function: the addon calls it from the event loop and expects it to return.
+    // Thrown on a later tick, as an 'exit' listener's error would be, once every exit is told.
     if (listenerError !== null) {
       const error = listenerError;
       process.nextTick(() => {
