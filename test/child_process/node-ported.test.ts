@@ -7,13 +7,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isDeepStrictEqual, promisify } from 'node:util';
+import { getSystemErrorName, isDeepStrictEqual, promisify } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
-import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from '../helpers/conformance';
+import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule, type Promisified } from '../helpers/conformance';
 
 const child = path.join(__dirname, '..', 'fixtures', 'node-ported-child.js');
 const emfileFixture = path.join(__dirname, '..', 'fixtures', 'emfile.js');
+const empty = path.join(__dirname, '..', 'fixtures', 'empty.js');
 const oursBuilt = path.join(__dirname, '..', '..', 'dist', 'child_process', 'index.js');
 type Fork = (modulePath: unknown, args?: unknown, options?: unknown) => ChildLike & {
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
@@ -915,7 +916,7 @@ const behaviours: Behaviour[] = [
   },
   {
     name: 'test-child-process-fork3.js (fork() of an empty module ends)',
-    run: (cp) => events((cp.fork as unknown as Fork)(child, ['empty'])),
+    run: (cp) => events((cp.fork as unknown as Fork)(empty)),
   },
   {
     name: 'test-child-process-fork-and-spawn.js (a forked child spawns, through the module under test)',
@@ -1079,23 +1080,245 @@ const behaviours: Behaviour[] = [
       };
       try {
         const command = `"${process.execPath}" "${child}" linger`;
-        const exec = cp.exec as unknown as Exec;
-        const normal = callbackResult((callback) => exec(command, {}, callback));
+        const started: ChildLike[] = [];
+        const exec = (options: object, callback: Callback<Error>): ChildLike => {
+          const execed = (cp.exec as unknown as Exec)(command, options, callback);
+          started.push(execed);
+          return execed;
+        };
+        const normal = callbackResult((callback) => exec({}, callback));
         const error = new Error('foo');
         // The callback runs inside emit('error'), before exec() has returned.
         const withError = new Promise((resolve) => {
-          const started = exec(command, {}, (reported, stdout, stderr) => resolve({ sameError: reported === error, stdout, stderr }));
-          started.emit('error', error);
+          exec({}, (reported, stdout, stderr) => resolve({ sameError: reported === error, stdout, stderr })).emit('error', error);
         });
-        const killed = callbackResult((callback) => exec(command, { timeout: 1 }, callback));
-        return { normal: await normal, withError: await withError, killed: await killed };
+        const killed = callbackResult((callback) => exec({ timeout: 1 }, callback));
+        const results = { normal: await normal, withError: await withError, killed: await killed };
+        // The child that 'error' was emitted on still runs its course.
+        await Promise.all(started.map((execed) => (execed.exitCode === null && execed.signalCode === null ? exitOf(execed) : undefined)));
+        return results;
       } finally {
         prototype.spawn = original;
       }
     },
   },
+  {
+    name: 'test-child-process-cwd.js',
+    run: async (cp) => {
+      const directory = mkdtempSync(path.join(tmpdir(), 'child-process-cwd-'));
+      const spawn = cp.spawn as unknown as Spawn;
+      const pwd = async (options: object): Promise<unknown> => {
+        const started = spawn('pwd', [], options);
+        const pidType = typeof started.pid;
+        const { events: seen, stdout } = await observe(started);
+        return { pidType, seen, stdout: stdout?.trim() === directory ? '<the directory>' : stdout?.trim() };
+      };
+      try {
+        return {
+          missing: await pwd({ cwd: 'does-not-exist' }),
+          httpUrl: thrown(() => spawn('pwd', [], { cwd: new URL('http://example.com/') })),
+          hostUrl: thrown(() => spawn('pwd', [], { cwd: new URL('file://host/dev/null') })),
+          found: await Promise.all([directory, '/dev', pathToFileURL(directory), '', undefined, null].map((cwd) => pwd({ cwd }))),
+        };
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'test-child-process-spawn-error.js',
+    run: async (cp) => {
+      const missing = (cp.spawn as unknown as Spawn)('foo123', ['bar']);
+      const shape = {
+        streams: [missing.stdin, missing.stdout, missing.stderr].map((stream) => stream !== undefined),
+        stdioIsArray: Array.isArray(missing.stdio),
+        sameStreams: missing.stdio[0] === missing.stdin && missing.stdio[1] === missing.stdout && missing.stdio[2] === missing.stderr,
+        pid: missing.pid,
+      };
+      let errnoName: string | undefined;
+      missing.on('error', (error: NodeJS.ErrnoException) => (errnoName = getSystemErrorName(error.errno ?? 0)));
+      return { shape, observed: await observe(missing), errnoName };
+    },
+  },
+  {
+    name: "test-child-process-spawn-event.js ('spawn' before everything else)",
+    run: async (cp) => {
+      const echo = (cp.spawn as unknown as Spawn)('echo', ['ok']);
+      const seen: string[] = [];
+      echo.on('spawn', () => seen.push('spawn'));
+      echo.on('error', () => seen.push('error'));
+      for (const name of ['data', 'end', 'close']) {
+        echo.stdout?.on(name, () => seen.push(`stdout ${name}`));
+        echo.stderr?.on(name, () => seen.push(`stderr ${name}`));
+      }
+      echo.on('exit', () => seen.push('exit'));
+      await closeOf(echo);
+      return seen;
+    },
+  },
+  {
+    name: 'test-child-process-spawn-typeerror.js (spawn, execFile and fork take the same argument shapes)',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as (...args: unknown[]) => ChildLike;
+      const execFile = cp.execFile as unknown as (...args: unknown[]) => ChildLike;
+      const fork = cp.fork as unknown as (...args: unknown[]) => ChildLike;
+      const started: ChildLike[] = [];
+      const attempt = (start: () => ChildLike): unknown => {
+        try {
+          started.push(start());
+          return 'ok';
+        } catch (error) {
+          return describeError(error);
+        }
+      };
+      const [a, o, c, s, u, n] = [[], {}, (): void => undefined, 'string', undefined, null];
+      const cmd = 'ls';
+      const results = {
+        spawnFirst: [
+          attempt(() => spawn('hopefully_you_dont_have_this_on_your_machine', 'this is not an array')),
+          attempt(() => spawn()),
+          attempt(() => spawn('')),
+          attempt(() => spawn({ toString: () => null })),
+          ...[[true], [[], null], [[], 1], [[], { uid: 2 ** 63 }], [[], { gid: 2 ** 63 }]].map((args) => attempt(() => spawn(cmd, ...args))),
+        ],
+        spawn: [[], [a], [a, o], [o], [u, o], [n, o], [a, u], [a, n], [s], [a, s], [a, a]].map((args) => attempt(() => spawn(cmd, ...args))),
+        execFile: [
+          [], [a], [a, o], [a, o, c], [a, c], [o], [o, c], [c],
+          [u, o, c], [a, u, c], [a, o, u], [n, o, c], [a, n, c], [a, o, n], [u, u, u], [u, u, c], [u, o, u], [a, u, u], [n, n, n],
+          [n, n, c], [n, o, n], [a, n, n], [a, u], [a, n], [o, u], [o, n], [c, u], [c, n],
+          [s, o, c], [a, s, c], [a, o, s], [a, s], [o, s], [u, u, s], [n, n, s], [a, u, s], [a, n, s], [u, o, s], [n, o, s], [a, a], [c, s],
+        ].map((args) => attempt(() => execFile(cmd, ...args))),
+        fork: [[], [a], [a, o], [o], [u, u], [u, o], [a, u], [n, n], [n, o], [a, n], [s], [a, s], [a, a]].map((args) => attempt(() => fork(empty, ...args))),
+      };
+      const closes = await Promise.all(started.map(closeOf));
+      return { results, closes };
+    },
+  },
+  {
+    name: 'test-child-process-exec-maxbuf.js',
+    run: async (cp) => {
+      const exec = cp.exec as unknown as (command: string, ...rest: unknown[]) => ChildLike;
+      const run = (command: string, options?: object, encoding?: 'stdout' | 'stderr'): Promise<unknown> =>
+        callbackResult((callback) => {
+          const started = options === undefined ? exec(command, callback) : exec(command, options, callback);
+          if (encoding !== undefined) started[encoding]?.setEncoding('utf-8');
+          return started;
+        });
+      const quoted = `"${process.execPath}"`;
+      const unicode = '中文测试';
+      const results = await Promise.all([
+        run(`${quoted} -e "console.log('a'.repeat(1024 * 1024))"`),
+        run(`${process.execPath} -e "console.log('a'.repeat(1024 * 1024 - 1))"`),
+        run(`${quoted} -e "console.log('hello world');"`, { maxBuffer: Infinity }),
+        run('echo hello world', { maxBuffer: 5 }),
+        run(`${quoted} -e "console.log('${unicode}');"`, { maxBuffer: 10 }),
+        run(`${quoted} -e "console.error('${unicode}');"`, { maxBuffer: 3 }),
+        run(`${quoted} -e "console.log('${unicode}');"`, { encoding: null, maxBuffer: 10 }, 'stdout'),
+        run(`${quoted} -e "console.error('${unicode}');"`, { encoding: null, maxBuffer: 3 }, 'stderr'),
+        run(`${quoted} -e "console.error('${unicode}');"`, { encoding: null, maxBuffer: 5 }),
+      ]);
+      // The 1 MiB outputs as their length: a diff of them would be unreadable.
+      return results.map((result) => {
+        const { stdout, ...rest } = result as { stdout: unknown };
+        return { ...rest, stdout: typeof stdout === 'string' && stdout.length > 64 ? { length: stdout.length, onlyA: /^a+\n?$/.test(stdout) } : stdout };
+      });
+    },
+  },
+  {
+    name: 'test-child-process-promisified.js',
+    run: async (cp) => {
+      const { ChildProcess } = cp as unknown as { ChildProcess: new () => ChildLike };
+      const exec = promisify(cp.exec as unknown as (command: string, callback: Callback<Error>) => void) as unknown as Promisified;
+      const execFile = promisify(cp.execFile as unknown as (file: string, args: string[], callback: Callback<Error>) => void) as unknown as Promisified;
+      const failing = 'console.log(42);console.error(43);process.exit(1)';
+      const promises = [
+        exec(`${process.execPath} -p 42`),
+        execFile(process.execPath, ['-p', '42']),
+        exec('doesntexist'),
+        execFile('doesntexist', ['-p', '42']),
+        exec(`${process.execPath} -e "${failing}"`),
+        execFile(process.execPath, ['-e', failing]),
+      ];
+      const children = promises.map((promise) => promise.child instanceof ChildProcess);
+      const settled = await Promise.all(
+        promises.map((promise) =>
+          promise.then(
+            (value) => ({ resolved: value }),
+            (error: Error & { code?: unknown; stdout?: unknown; stderr?: unknown }) => ({
+              rejected: { code: error.code, namesTheFile: error.message.includes('doesntexist'), stdout: error.stdout, stderr: error.stderr },
+            }),
+          ),
+        ),
+      );
+      return { children, settled };
+    },
+  },
+  {
+    name: 'test-child-process-prototype-tampering.mjs (Object.prototype polluted in a child of ours, every function of the module)',
+    run: async (cp) => {
+      const started = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'prototype-tampering', requirable(cp)], {});
+      const { stdout, stderr, events: seen } = await observe(started);
+      const { cwd, uid, sync, async } = JSON.parse(stdout ?? 'null') as { cwd: string; uid: number; sync: [string, string][]; async: [string, unknown][] };
+      // As Node's test: each output is the child's own cwd or uid, never the polluted one.
+      const expected = (label: string): string => `${label.endsWith('pwd') ? cwd : uid}\n`;
+      const outputs = [...sync, ...async].filter(([label]) => label !== 'fork exit');
+      return {
+        untouched: outputs.every(([label, out]) => out === expected(label)),
+        count: outputs.length,
+        fork: async.find(([label]) => label === 'fork exit'),
+        stderr,
+        seen,
+      };
+    },
+  },
+  {
+    name: 'test-child-process-reject-null-bytes.js',
+    run: async (cp) => {
+      type AnyFunction = (...args: unknown[]) => unknown;
+      const functions = cp as unknown as Record<'exec' | 'execFile' | 'execFileSync' | 'execSync' | 'fork' | 'spawn' | 'spawnSync', AnyFunction>;
+      const { exec, execFile, execFileSync, execSync, fork, spawn, spawnSync } = functions;
+      const never = (): void => {
+        throw new Error('the callback was called');
+      };
+      const bad = 'BBB\0XXX';
+      const node = process.execPath;
+      const calls: [string, () => unknown][] = [
+        ['exec command', () => exec(`${node} ${child} AAA ${bad} CCC`, never)],
+        ['exec command head', () => exec('BBB\0XXX AAA CCC', never)],
+        ['execSync command', () => execSync(`${node} ${child} AAA ${bad} CCC`)],
+        ['execSync command head', () => execSync('BBB\0XXX AAA CCC')],
+        ['spawn file', () => spawn(bad)],
+        ['execFile file', () => execFile(bad, never)],
+        ['execFileSync file', () => execFileSync(bad)],
+        ['spawnSync file', () => spawnSync(bad)],
+        ['fork modulePath', () => fork(bad)],
+        ['execFile args', () => execFile(node, [child, 'AAA', bad, 'CCC'], never)],
+        ['execFileSync args', () => execFileSync(node, [child, 'AAA', bad, 'CCC'])],
+        ['fork args', () => fork(child, ['AAA', bad, 'CCC'])],
+        ['spawn args', () => spawn(node, [child, 'AAA', bad, 'CCC'])],
+        ['spawnSync args', () => spawnSync(node, [child, 'AAA', bad, 'CCC'])],
+      ];
+      const withOption = (option: string, value: unknown, names: (keyof typeof functions)[]): void => {
+        for (const name of names) {
+          const call = functions[name];
+          const target = name === 'fork' ? child : node;
+          const withCallback = name === 'exec' || name === 'execFile';
+          calls.push([`${name} options.${option}`, () => (withCallback ? call(target, { [option]: value }, never) : call(target, { [option]: value }))]);
+        }
+      };
+      const every = ['exec', 'execFile', 'execFileSync', 'execSync', 'fork', 'spawn', 'spawnSync'] as const;
+      withOption('cwd', bad, [...every]);
+      withOption('argv0', bad, [...every]);
+      // Not fork(): it has no shell option (it sets shell: false itself).
+      withOption('shell', bad, every.filter((name) => name !== 'fork'));
+      withOption('env', { AAA: bad }, [...every]);
+      withOption('env', { [bad]: 'AAA' }, [...every]);
+      withOption('execPath', bad, ['fork']);
+      withOption('execArgv', ['AAA', bad, 'CCC'], ['fork']);
+      return calls.map(([label, call]) => [label, thrown(call)]);
+    },
+  },
 ];
-
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
   it.each(behaviours.map((behaviour) => [behaviour.name, behaviour] as const))('%s', (_name, behaviour) => conforms(behaviour));
