@@ -1318,6 +1318,28 @@ const behaviours: Behaviour[] = [
       return calls.map(([label, call]) => [label, thrown(call)]);
     },
   },
+  {
+    name: "test-child-process-windows-hide.js (its spawn() and execFile() halves, ChildProcess.prototype.spawn spied on through the module's export; its spawnSync() half spies on an internal function)",
+    run: async (cp) => {
+      const { prototype } = (cp as unknown as { ChildProcess: { prototype: { spawn(options: { windowsHide?: unknown }): unknown } } }).ChildProcess;
+      const original = prototype.spawn;
+      const seen: unknown[] = [];
+      prototype.spawn = function (this: unknown, options: { windowsHide?: unknown }): unknown {
+        seen.push(options.windowsHide);
+        return original.call(this, options);
+      };
+      try {
+        const spawned = (cp.spawn as unknown as Spawn)(process.execPath, ['-p', '42'], { windowsHide: true });
+        const spawnedSaid = text(spawned.stdout);
+        const spawnExit = await exitOf(spawned);
+        const spawnSeen = [...seen];
+        const execFiled = await callbackResult((callback) => (cp.execFile as unknown as ExecFile)(process.execPath, ['-p', '42'], { windowsHide: true }, callback));
+        return { spawnExit, spawnedSaid: await spawnedSaid, spawnSeen, execFiled, seen };
+      } finally {
+        prototype.spawn = original;
+      }
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
