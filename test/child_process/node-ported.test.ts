@@ -1340,6 +1340,19 @@ const behaviours: Behaviour[] = [
       }
     },
   },
+  {
+    name: 'test-child-process-spawn-windows-batch-file.js (on Linux: .bat and .cmd names are ENOENT like any other, with and without --security-revert=CVE-2024-27980)',
+    run: async (cp) => {
+      const { spawnSync } = cp as unknown as { spawnSync: typeof node.spawnSync };
+      return ['', '--security-revert=CVE-2024-27980'].map((flag) => {
+        const result = spawnSync(process.execPath, [...(flag ? [flag] : []), child, 'batch-files', requirable(cp)], { env: quickNodeEnv() });
+        // Node prints its SECURITY WARNING for the revert on stdout, on a line of its own.
+        const lines = String(result.stdout).split('\n');
+        const results = JSON.parse(lines.pop() || 'null') as unknown;
+        return { flag, status: result.status, before: lines, results, stderr: String(result.stderr) };
+      });
+    },
+  },
 ];
 
 describe("Node's own child_process tests, ported: node:child_process and ours observe the same", () => {
