@@ -298,6 +298,13 @@ const behaviours: Behaviour[] = [
     },
   },
   {
+    name: "test-child-process-silent.js (its pipe half: a silent grandchild's output never reaches the primary's stdout or stderr)",
+    run: async (cp) => {
+      const { events: seen, stdout, stderr } = await observe((cp.spawn as unknown as Spawn)(process.execPath, [child, 'silent-primary', requirable(cp)], {}));
+      return { seen, stdout, stderr };
+    },
+  },
+  {
     name: 'test-child-process-execfile.js',
     run: async (cp) => {
       const execFile = cp.execFile as unknown as ExecFile;
