@@ -13,7 +13,7 @@ import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Control, type SendCallback } from './ipc';
 import { channelSocketpair, closeFd } from '../core/raw-fds';
 import { callFailure, launch } from './launch';
-import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
+import { convertToValidSignal, normalizeProcessOptions, type SpawnCall } from './normalize';
 
 export type StdioStream = Readable | Writable | null;
 
@@ -65,7 +65,7 @@ export class ChildProcess extends EventEmitter {
    * A failure Node reports as an event ('ENOENT') comes as 'error' then 'close' a tick later.
    */
   spawn(options: object): void {
-    const call = isSpawnCall(options) ? options : normalizeProcessOptions(options);
+    const call = normalizeProcessOptions(options);
     this.spawnfile = call.file;
     this.spawnargs = call.spawnargs;
     const channel = call.ipc === undefined ? null : openChannelSocketpair();

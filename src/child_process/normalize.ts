@@ -11,11 +11,8 @@ import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcS
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 
-const NORMALIZED = Symbol('process-spawner.SpawnCall');
-
 /** One call of spawn(), normalised. */
 export interface SpawnCall {
-  readonly [NORMALIZED]: true;
   /** The program to run: the shell when `shell` is set. */
   file: string;
   /** Its arguments, without argv[0]. */
@@ -125,10 +122,6 @@ function normalizeSpawn(
   const given = ownProperties((options ?? {}) as NodeSpawnOptions);
   const valid = validateOptions(given, mode);
   return { call: interpret(validFile, args, valid), valid, given };
-}
-
-export function isSpawnCall(value: unknown): value is SpawnCall {
-  return typeof value === 'object' && value !== null && NORMALIZED in value;
 }
 
 /**
@@ -242,7 +235,6 @@ function interpret(file: string, args: string[], options: ValidOptions): SpawnCa
   if (options.uid !== undefined) forwarded.uid = options.uid;
   if (options.gid !== undefined) forwarded.gid = options.gid;
   return {
-    [NORMALIZED]: true,
     file: shellFile,
     args: shellArgs,
     spawnargs: [options.argv0 ?? shellFile, ...shellArgs],
