@@ -115,6 +115,8 @@ export class ChildProcess extends EventEmitter {
 
   #adopt(subprocess: Subprocess, call: SpawnCall, channelFd: number | undefined): void {
     this.#subprocess = subprocess;
+    // As libuv: the exit after the output and EOF that came with it ('data', 'end', then 'exit').
+    subprocess.tellExitAfterOtherIo();
     this.pid = subprocess.pid;
     const streams: StdioStream[] = [...subprocess.stdio];
     // Node's stdin is a socket that is never read: a socketpair's end made write-only.

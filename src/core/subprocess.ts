@@ -148,8 +148,9 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   kill(signal: SignalInput = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal);
     if (this.exitInfo !== null || !reaper.isTracked(this.key)) return false;
-    // Exited and reaped, its exit to be told after this turn's I/O (see reaper.ts). Under libuv
-    // the child is still a zombie then, which kill(2) accepts and ignores: so do we.
+    // Exited and reaped, its exit to be told after this poll's other I/O (the drop-in's children,
+    // see reaper.ts). Under libuv the child is still a zombie then, which kill(2) accepts and
+    // ignores: so do we.
     if (reaper.hasExited(this.key)) return this.signalled(number);
     const errno = native.kill(this.key, number);
     if (errno === 0) return this.signalled(number);
@@ -250,6 +251,14 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
       this.fds[0] = CLOSED_UNREAD;
     }
     for (let slot = 1; slot < this.fds.length; slot++) this.stream(slot);
+  }
+
+  /**
+   * @internal For the drop-in: this child's exit is told as child_process tells its own, after
+   * the other I/O of the event loop's poll that found it (see reaper.ts).
+   */
+  tellExitAfterOtherIo(): void {
+    reaper.tellAfterOtherIo(this.key);
   }
 
   /** @internal Called by the reaper once the child has been reaped. */
