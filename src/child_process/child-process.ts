@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Readable, Writable } from 'node:stream';
+import { deprecate } from 'node:util';
 import { SpawnError } from '../core/errors';
 import { stopReadingForChild } from '../core/streams';
 import type { Subprocess } from '../core/subprocess';
@@ -12,7 +13,7 @@ import { errnoException, type ErrnoError } from './errors';
 import { IpcChannel, type Control, type SendCallback } from './ipc';
 import { channelSocketpair, closeFd } from '../core/raw-fds';
 import { callFailure, launch } from './launch';
-import { convertToValidSignal, isSpawnCall, normalizeProcessOptions, type SpawnCall } from './normalize';
+import { convertToValidSignal, normalizeProcessOptions, type SpawnCall } from './normalize';
 
 export type StdioStream = Readable | Writable | null;
 
@@ -64,7 +65,7 @@ export class ChildProcess extends EventEmitter {
    * A failure Node reports as an event ('ENOENT') comes as 'error' then 'close' a tick later.
    */
   spawn(options: object): void {
-    const call = isSpawnCall(options) ? options : normalizeProcessOptions(options);
+    const call = normalizeProcessOptions(options);
     this.spawnfile = call.file;
     this.spawnargs = call.spawnargs;
     const channel = call.ipc === undefined ? null : openChannelSocketpair();
@@ -114,6 +115,8 @@ export class ChildProcess extends EventEmitter {
 
   #adopt(subprocess: Subprocess, call: SpawnCall, channelFd: number | undefined): void {
     this.#subprocess = subprocess;
+    // As libuv: the exit after the output and EOF that came with it ('data', 'end', then 'exit').
+    subprocess.tellExitAfterOtherIo();
     this.pid = subprocess.pid;
     const streams: StdioStream[] = [...subprocess.stdio];
     // Node's stdin is a socket that is never read: a socketpair's end made write-only.
@@ -152,6 +155,7 @@ export class ChildProcess extends EventEmitter {
     this.send = (message, handleOrCallback, optionsOrCallback, callback) =>
       channel.send(message, handleOrCallback, optionsOrCallback, callback);
     this.disconnect = () => channel.disconnect();
+    defineDeprecatedChannelAlias(this);
     this.#closesNeeded++;
     channel.whenClosed(() => this.#maybeClose());
   }
@@ -220,6 +224,21 @@ function withChannelFd(call: SpawnCall, childEnd: number): SpawnCall {
   const stdio = [...((call.options.stdio ?? []) as unknown[])];
   stdio[call.ipc as number] = childEnd;
   return { ...call, options: { ...call.options, stdio: stdio as NonNullable<SpawnCall['options']['stdio']> } };
+}
+
+const CHANNEL_DEPRECATION = '_channel is deprecated. Use ChildProcess.channel instead.';
+
+// Node's setupChannel defines `_channel` on a child with a channel: `channel` under its old name,
+// non-enumerable, warning DEP0129 at the first use (fork() users of old code still read it).
+function defineDeprecatedChannelAlias(child: ChildProcess): void {
+  Object.defineProperty(child, '_channel', {
+    get: deprecate(() => child.channel, CHANNEL_DEPRECATION, 'DEP0129'),
+    set: deprecate((value: Control | null | undefined) => {
+      child.channel = value;
+    }, CHANNEL_DEPRECATION, 'DEP0129'),
+    configurable: true,
+    enumerable: false,
+  });
 }
 
 function isRefable(subprocess: Subprocess | null): subprocess is Subprocess & Refable {

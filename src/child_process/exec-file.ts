@@ -205,16 +205,19 @@ export function normalizeExecFileArgs(
   };
 }
 
-// What execFile hands to spawn: only these options, as in Node; stdio is always pipes.
+// What execFile hands to spawn: only these options, each present (undefined when not given), as in
+// Node, where a wrapper of ChildProcess.prototype.spawn sees them; stdio is always pipes.
 function spawnOptions(settings: ExecFileOptions): NodeSpawnOptions {
-  const options: NodeSpawnOptions = {};
-  if (settings.cwd != null) options.cwd = settings.cwd;
-  if (settings.env != null) options.env = settings.env;
-  if (settings.uid != null) options.uid = settings.uid;
-  if (settings.gid != null) options.gid = settings.gid;
-  if (settings.shell != null) options.shell = settings.shell;
-  if (settings.signal != null) options.signal = settings.signal;
-  return options;
+  return {
+    cwd: settings.cwd,
+    env: settings.env,
+    gid: settings.gid,
+    shell: settings.shell,
+    signal: settings.signal,
+    uid: settings.uid,
+    windowsHide: !!settings.windowsHide,
+    windowsVerbatimArguments: !!(settings as { windowsVerbatimArguments?: unknown }).windowsVerbatimArguments,
+  } as NodeSpawnOptions;
 }
 
 /** 'buffer', null or an unknown name gives Buffers, as in Node. */

@@ -11,11 +11,8 @@ import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcS
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
 
-const NORMALIZED = Symbol('process-spawner.SpawnCall');
-
 /** One call of spawn(), normalised. */
 export interface SpawnCall {
-  readonly [NORMALIZED]: true;
   /** The program to run: the shell when `shell` is set. */
   file: string;
   /** Its arguments, without argv[0]. */
@@ -46,6 +43,63 @@ export type Serialization = 'json' | 'advanced';
 export type SpawnMode = 'async' | 'sync';
 
 export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, maybeOptions: unknown, mode: SpawnMode = 'async'): SpawnCall {
+  return normalizeSpawn(file, argsOrOptions, maybeOptions, mode).call;
+}
+
+/**
+ * For spawn(): the call, and what Node's spawn() hands to `ChildProcess.prototype.spawn`, the
+ * object of Node's normalizeSpawnArguments (the options given, with `file`, `args` with argv[0],
+ * `cwd`, `detached`, `envPairs`, `windowsHide` and `windowsVerbatimArguments`). A wrapper of that
+ * method (nyc's spawn-wrap, a tracer) sees what it sees under Node, and what it changes there is
+ * what runs.
+ */
+export function normalizeSpawnForChildProcess(file: unknown, argsOrOptions: unknown, maybeOptions: unknown): { call: SpawnCall; processOptions: object } {
+  const { call, valid, given } = normalizeSpawn(file, argsOrOptions, maybeOptions, 'async');
+  const processOptions = Object.assign(Object.create(null) as Record<string, unknown>, given);
+  processOptions['args'] = [...call.spawnargs];
+  processOptions['cwd'] = valid.cwd;
+  processOptions['detached'] = valid.detached;
+  defineEnvPairs(processOptions, valid.env);
+  processOptions['file'] = call.file;
+  processOptions['windowsHide'] = given.windowsHide === true;
+  processOptions['windowsVerbatimArguments'] = (given as { windowsVerbatimArguments?: unknown }).windowsVerbatimArguments === true;
+  return { call, processOptions };
+}
+
+// Options objects from normalizeSpawnForChildProcess whose envPairs nobody has read or set. Node
+// fills envPairs from process.env; reading it costs 20-70 µs, so it is made only when someone
+// looks, and a child whose envPairs nobody touched gets the C environ as it is (core/options.ts,
+// envpFor), which on the main thread is what process.env holds.
+const envPairsUntouched = new WeakSet<object>();
+
+function defineEnvPairs(options: Record<string, unknown>, env: Record<string, string> | undefined): void {
+  if (env !== undefined) {
+    options['envPairs'] = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+    return;
+  }
+  let pairs: unknown;
+  envPairsUntouched.add(options);
+  Object.defineProperty(options, 'envPairs', {
+    get: () => {
+      envPairsUntouched.delete(options);
+      pairs ??= Object.entries(envFor(process.env)).map(([key, value]) => `${key}=${value}`);
+      return pairs;
+    },
+    set: (value: unknown) => {
+      envPairsUntouched.delete(options);
+      pairs = value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+function normalizeSpawn(
+  file: unknown,
+  argsOrOptions: unknown,
+  maybeOptions: unknown,
+  mode: SpawnMode,
+): { call: SpawnCall; valid: ValidOptions; given: NodeSpawnOptions } {
   const validFile = validateString(file, 'file');
   if (validFile.length === 0) throw invalidArgValue('file', validFile, 'cannot be empty');
   let args: string[];
@@ -65,11 +119,9 @@ export function normalizeSpawnArguments(file: unknown, argsOrOptions: unknown, m
     throw invalidArgType('options', 'of type object', options);
   }
   // Own properties only, as Node 20: an inherited option (a polluted Object.prototype) is none.
-  return interpret(validFile, args, validateOptions(ownProperties((options ?? {}) as NodeSpawnOptions), mode));
-}
-
-export function isSpawnCall(value: unknown): value is SpawnCall {
-  return typeof value === 'object' && value !== null && NORMALIZED in value;
+  const given = ownProperties((options ?? {}) as NodeSpawnOptions);
+  const valid = validateOptions(given, mode);
+  return { call: interpret(validFile, args, valid), valid, given };
 }
 
 /**
@@ -78,22 +130,26 @@ export function isSpawnCall(value: unknown): value is SpawnCall {
  */
 export function normalizeProcessOptions(options: unknown): SpawnCall {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'of type object', options);
-  const given = ownProperties(options as Record<string, unknown>);
+  const environ = envPairsUntouched.has(options);
+  // Own properties only, and only those read here (reading envPairs would make it: see above).
+  const own = (name: string): unknown => (Object.hasOwn(options, name) ? (options as Record<string, unknown>)[name] : undefined);
+  const envPairs = environ ? undefined : own('envPairs');
+  const stdio = own('stdio');
   // Node checks envPairs before the file when there is a channel (it adds NODE_CHANNEL_FD to them).
-  if (Array.isArray(given['stdio']) && given['stdio'].includes('ipc') && given['envPairs'] !== undefined && !Array.isArray(given['envPairs'])) {
-    throw invalidArgType('options.envPairs', 'an instance of Array', given['envPairs']);
+  if (Array.isArray(stdio) && stdio.includes('ipc') && envPairs !== undefined && !Array.isArray(envPairs)) {
+    throw invalidArgType('options.envPairs', 'an instance of Array', envPairs);
   }
-  const file = validateString(given['file'], 'options.file');
-  const argv = given['args'] === undefined ? [] : given['args'];
+  const file = validateString(own('file'), 'options.file');
+  const argv = own('args') === undefined ? [] : own('args');
   if (!Array.isArray(argv)) throw invalidArgType('options.args', 'an instance of Array', argv);
   const args = argv.map((arg: unknown, index) => String(validateNoNul(arg, `options.args[${index}]`)));
   const spawnOptions: Record<string, unknown> = {};
   for (const name of ['cwd', 'detached', 'uid', 'gid', 'stdio', 'serialization']) {
-    if (given[name] !== undefined) spawnOptions[name] = given[name];
+    if (own(name) !== undefined) spawnOptions[name] = own(name);
   }
   spawnOptions['argv0'] = args[0] ?? file;
   const valid = validateOptions(ownProperties(spawnOptions) as NodeSpawnOptions);
-  valid.env = envFromPairs(given['envPairs']);
+  valid.env = envFromPairs(envPairs);
   return interpret(file, args.slice(1), valid);
 }
 
@@ -103,8 +159,9 @@ function envFromPairs(pairs: unknown): Record<string, string> | undefined {
   const env: Record<string, string> = {};
   for (const pair of pairs as unknown[]) {
     const text = validateNoNul(String(pair), 'options.envPairs') as string;
+    // As execve takes it: the name is what comes before the first '=' (an empty one too).
     const equals = text.indexOf('=');
-    if (equals > 0) env[text.slice(0, equals)] = text.slice(equals + 1);
+    if (equals >= 0) env[text.slice(0, equals)] = text.slice(equals + 1);
   }
   return env;
 }
@@ -178,7 +235,6 @@ function interpret(file: string, args: string[], options: ValidOptions): SpawnCa
   if (options.uid !== undefined) forwarded.uid = options.uid;
   if (options.gid !== undefined) forwarded.gid = options.gid;
   return {
-    [NORMALIZED]: true,
     file: shellFile,
     args: shellArgs,
     spawnargs: [options.argv0 ?? shellFile, ...shellArgs],

@@ -2,7 +2,7 @@
 // events, `timeout` and `signal` kill with `killSignal`.
 import { ChildProcess } from './child-process';
 import { AbortError } from './errors';
-import { normalizeSpawnArguments, type NodeSpawnOptions } from './normalize';
+import { normalizeSpawnForChildProcess, type NodeSpawnOptions } from './normalize';
 
 export function spawn(command: string, options?: NodeSpawnOptions): ChildProcess;
 export function spawn(command: string, args?: readonly string[], options?: NodeSpawnOptions): ChildProcess;
@@ -11,9 +11,10 @@ export function spawn(
   argsOrOptions?: readonly string[] | NodeSpawnOptions,
   options?: NodeSpawnOptions,
 ): ChildProcess {
-  const call = normalizeSpawnArguments(command, argsOrOptions, options);
+  const { call, processOptions } = normalizeSpawnForChildProcess(command, argsOrOptions, options);
   const child = new ChildProcess();
-  child.spawn(call);
+  // Through the method, as Node: wrappers of ChildProcess.prototype.spawn see every spawn.
+  child.spawn(processOptions);
   if (call.timeout > 0) killAfterTimeout(child, call.timeout, call.killSignal);
   if (call.signal !== undefined) killOnAbort(child, call.signal, call.killSignal);
   return child;

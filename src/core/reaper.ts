@@ -4,6 +4,13 @@
 // below, at a cost per exit that does not depend on how many children are alive, and whoever
 // holds SIGCHLD (child_process's libuv replaces and resets it at will). Never waitpid(-1):
 // child_process's children (and everyone else's) are not ours to reap.
+//
+// An exit is told to its child at once, except for the children that asked to hear it as
+// child_process does (the drop-in's): those are told after the rest of the I/O the same poll of
+// the event loop found, as libuv runs its signal watcher, and so its exits, last. A child closes
+// its pipes before it exits, so the output and EOF that arrived together with the exit come first
+// there, as in Node ('data', 'end', then 'exit'), at the cost of waiting for the poll's other
+// callbacks.
 import { native, type NativeExit, type NativeReapResult } from './native';
 import { SpawnError } from './errors';
 
@@ -18,6 +25,10 @@ class Reaper {
   private readonly children = new Map<number, ReapedChild>();
   // Tracked children that do not hold the event loop open (unref()'d).
   private readonly unreferenced = new Set<number>();
+  // The children whose exit is told after the poll's other I/O (see the top).
+  private readonly tellingAfterOtherIo = new Set<number>();
+  // Of those, the ones reaped and to be told once this poll's other callbacks have run.
+  private readonly exited = new Map<number, NativeExit>();
   private watching = false;
   private holdingLoop = false;
 
@@ -46,19 +57,49 @@ class Reaper {
     return this.children.has(key);
   }
 
+  /** This child's exit is told after the other I/O of the poll that found it, as child_process's. */
+  tellAfterOtherIo(key: number): void {
+    if (this.children.has(key)) this.tellingAfterOtherIo.add(key);
+  }
+
+  /** Reaped already, its exit not told yet: a signal now would reach a zombie under Node. */
+  hasExited(key: number): boolean {
+    return this.exited.has(key);
+  }
+
   /** Whether a child with this pid is tracked: for tests and debugging (a scan, not a lookup). */
   tracksPid(pid: number): boolean {
     for (const child of this.children.values()) if (child.pid === pid) return true;
     return false;
   }
 
-  // From the event loop, with the children the watcher has just reaped.
+  // From the event loop (its poll phase), with the children the watcher has just reaped. Those
+  // told after the other I/O are told in the check phase right after it, once every other
+  // callback of this poll has run.
   private onExits(exits: NativeExit[]): void {
+    const now: NativeExit[] = [];
+    const wereWaiting = this.exited.size > 0;
+    for (const exit of exits) {
+      if (this.tellingAfterOtherIo.has(exit.key)) this.exited.set(exit.key, exit);
+      else now.push(exit);
+    }
+    if (!wereWaiting && this.exited.size > 0) setImmediate(() => this.tellExited());
+    if (now.length > 0) this.tell(now);
+  }
+
+  private tellExited(): void {
+    const exits = [...this.exited.values()];
+    this.exited.clear();
+    this.tell(exits);
+  }
+
+  private tell(exits: NativeExit[]): void {
     let listenerError: unknown = null;
     for (const exit of exits) {
       const child = this.children.get(exit.key);
       this.children.delete(exit.key);
       this.unreferenced.delete(exit.key);
+      this.tellingAfterOtherIo.delete(exit.key);
       // One listener throwing must not leave the other exits unreported.
       try {
         child?.onReaped(exit);
@@ -67,8 +108,8 @@ class Reaper {
       }
     }
     this.updateLoopHold();
-    // Thrown on a later tick, as an 'exit' listener's error would be, but never out of this
-    // function: the addon calls it from the event loop and expects it to return.
+    // Thrown on a later tick, as an 'exit' listener's error would be, once every exit is told,
+    // and never out of this function (the addon calls onExits() and expects it to return).
     if (listenerError !== null) {
       const error = listenerError;
       process.nextTick(() => {

@@ -148,13 +148,19 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   kill(signal: SignalInput = 'SIGTERM'): boolean {
     const number = toSignalNumber(signal);
     if (this.exitInfo !== null || !reaper.isTracked(this.key)) return false;
+    // Exited and reaped, its exit to be told after this poll's other I/O (the drop-in's children,
+    // see reaper.ts). Under libuv the child is still a zombie then, which kill(2) accepts and
+    // ignores: so do we.
+    if (reaper.hasExited(this.key)) return this.signalled(number);
     const errno = native.kill(this.key, number);
-    if (errno === 0) {
-      if (number !== 0) this.killed = true;
-      return true;
-    }
+    if (errno === 0) return this.signalled(number);
     if (errno !== ESRCH) this.emitErrorIfHeard(new SpawnError({ errno, syscall: 'kill', path: this.spawnfile }));
     return false;
+  }
+
+  private signalled(signal: number): true {
+    if (signal !== 0) this.killed = true;
+    return true;
   }
 
   /** Lets the event loop end while this child still runs (the child is still reaped if it does). */
@@ -201,7 +207,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
   // kill(-pgid). Once our child is reaped, ESRCH means the group emptied: remembered for good.
   private signalGroup(signal: number): number {
     if (this.group.kind === 'parent') return ESRCH;
-    if (this.exitInfo === null) return native.killProcessGroup(this.group.kind === 'own' ? this.pid : this.group.pgid, signal);
+    if (this.exitInfo === null && !reaper.hasExited(this.key)) return native.killProcessGroup(this.group.kind === 'own' ? this.pid : this.group.pgid, signal);
     const errno =
       this.group.kind === 'own' ? native.killGroupOfReapedLeader(this.pid, signal) : native.killProcessGroup(this.group.pgid, signal);
     if (errno === ESRCH) this.groupGone = true;
@@ -245,6 +251,14 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
       this.fds[0] = CLOSED_UNREAD;
     }
     for (let slot = 1; slot < this.fds.length; slot++) this.stream(slot);
+  }
+
+  /**
+   * @internal For the drop-in: this child's exit is told as child_process tells its own, after
+   * the other I/O of the event loop's poll that found it (see reaper.ts).
+   */
+  tellExitAfterOtherIo(): void {
+    reaper.tellAfterOtherIo(this.key);
   }
 
   /** @internal Called by the reaper once the child has been reaped. */

@@ -40,6 +40,37 @@ const behaviours: Behaviour[] = [
     },
   },
   {
+    name: "output that came with the exit first: 'data' and 'end', then 'exit' (libuv tells exits after the poll's other I/O)",
+    run: async (cp) => {
+      const seen: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const child = (cp.spawn as unknown as Spawn)('sh', ['-c', 'echo out; echo err >&2'], {});
+        const order: string[] = [];
+        for (const name of ['data', 'end']) {
+          child.stdout?.on(name, () => order.push(`stdout ${name}`));
+          child.stderr?.on(name, () => order.push(`stderr ${name}`));
+        }
+        child.on('exit', () => order.push('exit'));
+        await new Promise((resolve) => child.on('close', resolve));
+        // Which of the two pipes comes first is the kernel's affair; where 'exit' comes is not.
+        seen.push(order.filter((event) => !event.startsWith('stderr')).join(', ') + ` (stderr's before the exit: ${order.lastIndexOf('stderr end') < order.indexOf('exit')})`);
+      }
+      return [...new Set(seen)];
+    },
+  },
+  {
+    name: "kill() from the 'end' of output that came with the exit: true and killed (a zombie takes a signal), then 'exit' with the code",
+    run: async (cp) => {
+      const child = (cp.spawn as unknown as Spawn)('sh', ['-c', 'echo out'], {});
+      const atEnd: unknown[] = [];
+      child.stdout?.on('end', () => atEnd.push(child.kill(), child.killed, child.exitCode));
+      child.stdout?.resume();
+      const exited = new Promise((resolve) => child.on('exit', (...args: unknown[]) => resolve(args)));
+      await new Promise((resolve) => child.on('close', resolve));
+      return { atEnd, exit: await exited };
+    },
+  },
+  {
     name: "child.stdio keeps trailing ignored slots: ['pipe','pipe','pipe','ignore'], null and undefined there",
     run: async (cp) => {
       const spawn = cp.spawn as unknown as Spawn;

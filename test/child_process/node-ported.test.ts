@@ -2,20 +2,23 @@
 // each runs against node:child_process and against ours and must observe the same. The list of
 // ported and not ported tests, with the reasons, is in docs/child_process.md.
 import { getEventListeners } from 'node:events';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { getSystemErrorName, isDeepStrictEqual, promisify } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { describe, it } from 'vitest';
-import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule } from '../helpers/conformance';
+import { callbackResult, conforms, describeError, node, observe, text, thrown, type Behaviour, type Callback, type ChildLike, type ChildProcessModule, type Promisified } from '../helpers/conformance';
 
 const child = path.join(__dirname, '..', 'fixtures', 'node-ported-child.js');
 const emfileFixture = path.join(__dirname, '..', 'fixtures', 'emfile.js');
+const empty = path.join(__dirname, '..', 'fixtures', 'empty.js');
 const oursBuilt = path.join(__dirname, '..', '..', 'dist', 'child_process', 'index.js');
 type Fork = (modulePath: unknown, args?: unknown, options?: unknown) => ChildLike & {
   send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  disconnect(): void;
 };
 
 /** Events of a child with a channel, in order, until 'close'. */
@@ -292,6 +295,13 @@ const behaviours: Behaviour[] = [
       forked.send('message to child');
       const observed = await observe(forked);
       return { messages, observed };
+    },
+  },
+  {
+    name: "test-child-process-silent.js (its pipe half: a silent grandchild's output never reaches the primary's stdout or stderr)",
+    run: async (cp) => {
+      const { events: seen, stdout, stderr } = await observe((cp.spawn as unknown as Spawn)(process.execPath, [child, 'silent-primary', requirable(cp)], {}));
+      return { seen, stdout, stderr };
     },
   },
   {
@@ -872,6 +882,487 @@ const behaviours: Behaviour[] = [
       parent.stdout?.destroy();
       parent.stderr?.destroy();
       return { outlived };
+    },
+  },
+  {
+    name: 'test-child-process-destroy.js (child[Symbol.dispose]() kills it)',
+    run: async (cp) => {
+      const cat = (cp.spawn as unknown as Spawn)('cat', [], {});
+      const ends: string[] = [];
+      const exits: unknown[] = [];
+      cat.stdout?.on('end', () => ends.push('stdout end'));
+      cat.stderr?.on('data', () => ends.push('stderr data'));
+      cat.stderr?.on('end', () => ends.push('stderr end'));
+      for (const listener of ['first', 'second']) {
+        cat.on('exit', (code: unknown, signal: unknown) => exits.push([listener, code, signal, cat.signalCode, [...ends].sort()]));
+      }
+      const before = { signalCode: cat.signalCode, killed: cat.killed };
+      (cat as unknown as Disposable)[Symbol.dispose]();
+      const after = { killed: cat.killed };
+      await closeOf(cat);
+      // The pipes' EOF comes before the exit (the kernel closes a process's fds first), so both
+      // ends are in by 'exit'; which of the two comes first is not fixed.
+      return { before, after, ends: ends.sort(), exits };
+    },
+  },
+  {
+    name: 'test-child-process-ipc.js (a greeting, then what the parent writes, echoed through stdin and stdout)',
+    run: async (cp) => {
+      const echo = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'stdin-echo'], {});
+      const seen: unknown[] = [];
+      echo.stderr?.on('data', (data: Buffer) => seen.push(['stderr', String(data)]));
+      const stdout = echo.stdout as Readable;
+      stdout.setEncoding('utf8');
+      const messages = ['hello world\r\n', 'echo me\r\n'];
+      stdout.on('data', (data: string) => {
+        seen.push(['data', data, data === messages.shift()]);
+        if (messages.length > 0) echo.stdin?.write(messages[0]);
+        else echo.stdin?.end();
+      });
+      stdout.on('end', () => seen.push('stdout end'));
+      const [exit, close] = await Promise.all([exitOf(echo), closeOf(echo)]);
+      return { seen, exit, close };
+    },
+  },
+  {
+    name: 'test-child-process-fork3.js (fork() of an empty module ends)',
+    run: (cp) => events((cp.fork as unknown as Fork)(empty)),
+  },
+  {
+    name: 'test-child-process-fork-and-spawn.js (a forked child spawns, through the module under test)',
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['fork-then-spawn', requirable(cp)])),
+  },
+  {
+    name: 'test-child-process-fork.js',
+    run: async (cp) => {
+      const args = ['spawn-node-fixture', 'foo', 'bar'];
+      const forked = (cp.fork as unknown as Fork)(child, args) as ChildLike & { channel?: unknown; _channel?: unknown; send(...args: unknown[]): boolean };
+      const seen = events(forked);
+      const checks = {
+        channelAlias: forked._channel === forked.channel && forked.channel !== undefined,
+        argsUntouched: args.join() === 'spawn-node-fixture,foo,bar',
+        sendUndefined: thrown(() => forked.send(undefined)),
+        sendNothing: thrown(() => forked.send()),
+        sendSymbol: thrown(() => forked.send(Symbol())),
+      };
+      forked.send({ hello: 'world' });
+      return { checks, events: await seen };
+    },
+  },
+  {
+    name: 'test-child-process-fork-ref.js (the child stays until the parent disconnects)',
+    run: async (cp) => {
+      const forked = (cp.fork as unknown as Fork)(child, ['fork-ref'], { silent: true });
+      const ipc: unknown[] = [];
+      let stdout = '';
+      forked.on('message', (message: unknown) => {
+        ipc.push(message);
+        if (message === '2') forked.disconnect();
+      });
+      forked.stdout?.on('data', (chunk: Buffer) => (stdout += String(chunk)));
+      // As Node's test: what has arrived by 'exit'.
+      const atExit = await new Promise((resolve) => forked.once('exit', (...args: unknown[]) => resolve({ args, ipc: [...ipc], stdout })));
+      forked.stdout?.destroy();
+      forked.stderr?.destroy();
+      return atExit;
+    },
+  },
+  {
+    name: "test-child-process-fork-exec-argv.js (a grandchild forked without execArgv gets its parent's)",
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, ['--stack-size=256', child, 'fork-exec-argv', requirable(cp)], {});
+      const { stdout, stderr, events: seen } = await observe(spawned);
+      return { execArgv: JSON.parse(stdout ?? 'null') as unknown, stderr, seen };
+    },
+  },
+  {
+    name: 'test-child-process-fork-exec-path.js (a hard link to node as execPath)',
+    run: async (cp) => {
+      const directory = mkdtempSync(path.join(tmpdir(), 'child-process-exec-path-'));
+      const copy = path.join(directory, 'node-copy.exe');
+      try {
+        // A hard link is a path of its own for /proc/self/exe, without copying 100 MB.
+        try {
+          linkSync(process.execPath, copy);
+        } catch {
+          copyFileSync(process.execPath, copy);
+        }
+        const forked = (cp.fork as unknown as Fork)(child, ['exec-path'], { execPath: copy, env: { ...process.env, COPY_PATH: copy } });
+        return await events(forked);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'test-child-process-advanced-serialization.js',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as Spawn;
+      const badSerialization = [null, 42, Infinity, 'foo'].map((serialization) => thrown(() => spawn(process.execPath, [], { serialization })));
+      const echo = spawn(process.execPath, [child, 'echo-all'], { stdio: ['ipc', 'inherit', 'inherit'], serialization: 'advanced' }) as ChildLike & {
+        send(message: unknown): boolean;
+        disconnect(): void;
+      };
+      const circular: Record<string, unknown> = {};
+      circular['circular'] = circular;
+      const messages = [
+        { uint8: new Uint8Array(4) },
+        { float64: new Float64Array([Math.PI]) },
+        { buffer: Buffer.from('Hello!') },
+        { map: new Map([[{ a: 1 }, { b: 2 }]]) },
+        { bigInt: 1337n },
+        circular,
+        new Error('Something went wrong'),
+        new RangeError('Something range-y went wrong'),
+      ];
+      const roundTrips: unknown[] = [];
+      for (const message of messages) {
+        echo.send(message);
+        const [received] = (await new Promise((resolve) => echo.once('message', (...args: unknown[]) => resolve(args)))) as unknown[];
+        roundTrips.push(isDeepStrictEqual(received, message) || describeError(received));
+      }
+      const exit = exitOf(echo);
+      echo.disconnect();
+      return { badSerialization, roundTrips, exit: await exit };
+    },
+  },
+  {
+    name: 'test-child-process-advanced-serialization-largebuffer.js (four 8 MiB messages)',
+    run: async (cp) => {
+      const spawned = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'large-buffers'], {
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      });
+      // Each message as its length and fill, checked here: a deep diff of 8 MiB arrays is unreadable.
+      const messages: unknown[] = [];
+      spawned.on('message', (chunk: Uint8Array) => messages.push({ length: chunk.length, fill: chunk[0], uniform: chunk.every((byte) => byte === chunk[0]) }));
+      const seen = await events(spawned);
+      return { messages, events: seen.filter((event) => (event as unknown[])[0] !== 'message') };
+    },
+  },
+  {
+    name: "test-child-process-disconnect.js (the child learns of the parent's disconnect(); a second one throws)",
+    run: async (cp) => {
+      const forked = (cp.fork as unknown as Fork)(child, ['disconnect-server']);
+      const seen: unknown[] = [];
+      forked.on('disconnect', () => seen.push(['disconnect', forked.connected]));
+      forked.on('message', (message: { msg?: string; port?: number }) => {
+        if (message?.msg !== 'ready') return;
+        const socket = net.connect(message.port as number, '127.0.0.1');
+        socket.on('data', (data: Buffer) => {
+          if (String(data) === 'ready') {
+            forked.disconnect();
+            seen.push(['second disconnect', thrown(() => forked.disconnect())]);
+          } else {
+            seen.push(['the child said it is connected', String(data)]);
+          }
+        });
+      });
+      // Up to 'exit': after the parent's own disconnect() Node 20 never emits 'close' (see the table).
+      seen.push(['exit', ...(await exitOf(forked))]);
+      return seen;
+    },
+  },
+  {
+    name: "test-child-process-server-close.js (a Unix socket connection as a child's stdout, in a forked child)",
+    run: (cp) => events((cp.fork as unknown as Fork)(child, ['server-close', requirable(cp)], { stdio: 'inherit' })),
+  },
+  {
+    name: "test-child-process-set-blocking.js (python3's 100,000 characters on an inherited stdout, in a child of ours)",
+    run: async (cp) => {
+      const parent = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'python-inherit', requirable(cp)], {});
+      const { stdout, stderr, events: seen } = await observe(parent);
+      return { length: stdout?.length, allC: /^C+\n$/.test(stdout ?? ''), stderr, seen };
+    },
+  },
+  {
+    name: "test-child-process-bad-stdio.js (exec() when spawn() left no stdout or stderr; ChildProcess patched through the module's export)",
+    run: async (cp) => {
+      const { prototype } = (cp as unknown as { ChildProcess: { prototype: { spawn(...args: unknown[]): unknown } } }).ChildProcess;
+      const original = prototype.spawn;
+      prototype.spawn = function (this: ChildLike, ...args: unknown[]): unknown {
+        const result = original.apply(this, args);
+        this.stdout?.destroy();
+        this.stderr?.destroy();
+        this.stdout = null;
+        this.stderr = null;
+        return result;
+      };
+      try {
+        const command = `"${process.execPath}" "${child}" linger`;
+        const started: ChildLike[] = [];
+        const exec = (options: object, callback: Callback<Error>): ChildLike => {
+          const execed = (cp.exec as unknown as Exec)(command, options, callback);
+          started.push(execed);
+          return execed;
+        };
+        const normal = callbackResult((callback) => exec({}, callback));
+        const error = new Error('foo');
+        // The callback runs inside emit('error'), before exec() has returned.
+        const withError = new Promise((resolve) => {
+          exec({}, (reported, stdout, stderr) => resolve({ sameError: reported === error, stdout, stderr })).emit('error', error);
+        });
+        const killed = callbackResult((callback) => exec({ timeout: 1 }, callback));
+        const results = { normal: await normal, withError: await withError, killed: await killed };
+        // The child that 'error' was emitted on still runs its course.
+        await Promise.all(started.map((execed) => (execed.exitCode === null && execed.signalCode === null ? exitOf(execed) : undefined)));
+        return results;
+      } finally {
+        prototype.spawn = original;
+      }
+    },
+  },
+  {
+    name: 'test-child-process-cwd.js',
+    run: async (cp) => {
+      const directory = mkdtempSync(path.join(tmpdir(), 'child-process-cwd-'));
+      const spawn = cp.spawn as unknown as Spawn;
+      const pwd = async (options: object): Promise<unknown> => {
+        const started = spawn('pwd', [], options);
+        const pidType = typeof started.pid;
+        const { events: seen, stdout } = await observe(started);
+        return { pidType, seen, stdout: stdout?.trim() === directory ? '<the directory>' : stdout?.trim() };
+      };
+      try {
+        return {
+          missing: await pwd({ cwd: 'does-not-exist' }),
+          httpUrl: thrown(() => spawn('pwd', [], { cwd: new URL('http://example.com/') })),
+          hostUrl: thrown(() => spawn('pwd', [], { cwd: new URL('file://host/dev/null') })),
+          found: await Promise.all([directory, '/dev', pathToFileURL(directory), '', undefined, null].map((cwd) => pwd({ cwd }))),
+        };
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'test-child-process-spawn-error.js',
+    run: async (cp) => {
+      const missing = (cp.spawn as unknown as Spawn)('foo123', ['bar']);
+      const shape = {
+        streams: [missing.stdin, missing.stdout, missing.stderr].map((stream) => stream !== undefined),
+        stdioIsArray: Array.isArray(missing.stdio),
+        sameStreams: missing.stdio[0] === missing.stdin && missing.stdio[1] === missing.stdout && missing.stdio[2] === missing.stderr,
+        pid: missing.pid,
+      };
+      let errnoName: string | undefined;
+      missing.on('error', (error: NodeJS.ErrnoException) => (errnoName = getSystemErrorName(error.errno ?? 0)));
+      return { shape, observed: await observe(missing), errnoName };
+    },
+  },
+  {
+    name: "test-child-process-spawn-event.js ('spawn' before everything else)",
+    run: async (cp) => {
+      const echo = (cp.spawn as unknown as Spawn)('echo', ['ok']);
+      const seen: string[] = [];
+      echo.on('spawn', () => seen.push('spawn'));
+      echo.on('error', () => seen.push('error'));
+      for (const name of ['data', 'end', 'close']) {
+        echo.stdout?.on(name, () => seen.push(`stdout ${name}`));
+        echo.stderr?.on(name, () => seen.push(`stderr ${name}`));
+      }
+      echo.on('exit', () => seen.push('exit'));
+      await closeOf(echo);
+      // As Node's test: 'spawn' first, then each of the others once. Where the streams' 'close'
+      // falls beside 'exit' is a race in Node too (a poll that saw the EOF but not yet the exit).
+      return { first: seen[0], all: [...seen].sort() };
+    },
+  },
+  {
+    name: 'test-child-process-spawn-typeerror.js (spawn, execFile and fork take the same argument shapes)',
+    run: async (cp) => {
+      const spawn = cp.spawn as unknown as (...args: unknown[]) => ChildLike;
+      const execFile = cp.execFile as unknown as (...args: unknown[]) => ChildLike;
+      const fork = cp.fork as unknown as (...args: unknown[]) => ChildLike;
+      const started: ChildLike[] = [];
+      const attempt = (start: () => ChildLike): unknown => {
+        try {
+          started.push(start());
+          return 'ok';
+        } catch (error) {
+          return describeError(error);
+        }
+      };
+      const [a, o, c, s, u, n] = [[], {}, (): void => undefined, 'string', undefined, null];
+      const cmd = 'ls';
+      const results = {
+        spawnFirst: [
+          attempt(() => spawn('hopefully_you_dont_have_this_on_your_machine', 'this is not an array')),
+          attempt(() => spawn()),
+          attempt(() => spawn('')),
+          attempt(() => spawn({ toString: () => null })),
+          ...[[true], [[], null], [[], 1], [[], { uid: 2 ** 63 }], [[], { gid: 2 ** 63 }]].map((args) => attempt(() => spawn(cmd, ...args))),
+        ],
+        spawn: [[], [a], [a, o], [o], [u, o], [n, o], [a, u], [a, n], [s], [a, s], [a, a]].map((args) => attempt(() => spawn(cmd, ...args))),
+        execFile: [
+          [], [a], [a, o], [a, o, c], [a, c], [o], [o, c], [c],
+          [u, o, c], [a, u, c], [a, o, u], [n, o, c], [a, n, c], [a, o, n], [u, u, u], [u, u, c], [u, o, u], [a, u, u], [n, n, n],
+          [n, n, c], [n, o, n], [a, n, n], [a, u], [a, n], [o, u], [o, n], [c, u], [c, n],
+          [s, o, c], [a, s, c], [a, o, s], [a, s], [o, s], [u, u, s], [n, n, s], [a, u, s], [a, n, s], [u, o, s], [n, o, s], [a, a], [c, s],
+        ].map((args) => attempt(() => execFile(cmd, ...args))),
+        fork: [[], [a], [a, o], [o], [u, u], [u, o], [a, u], [n, n], [n, o], [a, n], [s], [a, s], [a, a]].map((args) => attempt(() => fork(empty, ...args))),
+      };
+      const closes = await Promise.all(started.map(closeOf));
+      return { results, closes };
+    },
+  },
+  {
+    name: 'test-child-process-exec-maxbuf.js',
+    run: async (cp) => {
+      const exec = cp.exec as unknown as (command: string, ...rest: unknown[]) => ChildLike;
+      const run = (command: string, options?: object, encoding?: 'stdout' | 'stderr'): Promise<unknown> =>
+        callbackResult((callback) => {
+          const started = options === undefined ? exec(command, callback) : exec(command, options, callback);
+          if (encoding !== undefined) started[encoding]?.setEncoding('utf-8');
+          return started;
+        });
+      const quoted = `"${process.execPath}"`;
+      const unicode = '中文测试';
+      const results = await Promise.all([
+        run(`${quoted} -e "console.log('a'.repeat(1024 * 1024))"`),
+        run(`${process.execPath} -e "console.log('a'.repeat(1024 * 1024 - 1))"`),
+        run(`${quoted} -e "console.log('hello world');"`, { maxBuffer: Infinity }),
+        run('echo hello world', { maxBuffer: 5 }),
+        run(`${quoted} -e "console.log('${unicode}');"`, { maxBuffer: 10 }),
+        run(`${quoted} -e "console.error('${unicode}');"`, { maxBuffer: 3 }),
+        run(`${quoted} -e "console.log('${unicode}');"`, { encoding: null, maxBuffer: 10 }, 'stdout'),
+        run(`${quoted} -e "console.error('${unicode}');"`, { encoding: null, maxBuffer: 3 }, 'stderr'),
+        run(`${quoted} -e "console.error('${unicode}');"`, { encoding: null, maxBuffer: 5 }),
+      ]);
+      // The 1 MiB outputs as their length: a diff of them would be unreadable.
+      return results.map((result) => {
+        const { stdout, ...rest } = result as { stdout: unknown };
+        return { ...rest, stdout: typeof stdout === 'string' && stdout.length > 64 ? { length: stdout.length, onlyA: /^a+\n?$/.test(stdout) } : stdout };
+      });
+    },
+  },
+  {
+    name: 'test-child-process-promisified.js',
+    run: async (cp) => {
+      const { ChildProcess } = cp as unknown as { ChildProcess: new () => ChildLike };
+      const exec = promisify(cp.exec as unknown as (command: string, callback: Callback<Error>) => void) as unknown as Promisified;
+      const execFile = promisify(cp.execFile as unknown as (file: string, args: string[], callback: Callback<Error>) => void) as unknown as Promisified;
+      const failing = 'console.log(42);console.error(43);process.exit(1)';
+      const promises = [
+        exec(`${process.execPath} -p 42`),
+        execFile(process.execPath, ['-p', '42']),
+        exec('doesntexist'),
+        execFile('doesntexist', ['-p', '42']),
+        exec(`${process.execPath} -e "${failing}"`),
+        execFile(process.execPath, ['-e', failing]),
+      ];
+      const children = promises.map((promise) => promise.child instanceof ChildProcess);
+      const settled = await Promise.all(
+        promises.map((promise) =>
+          promise.then(
+            (value) => ({ resolved: value }),
+            (error: Error & { code?: unknown; stdout?: unknown; stderr?: unknown }) => ({
+              rejected: { code: error.code, namesTheFile: error.message.includes('doesntexist'), stdout: error.stdout, stderr: error.stderr },
+            }),
+          ),
+        ),
+      );
+      return { children, settled };
+    },
+  },
+  {
+    name: 'test-child-process-prototype-tampering.mjs (Object.prototype polluted in a child of ours, every function of the module)',
+    run: async (cp) => {
+      const started = (cp.spawn as unknown as Spawn)(process.execPath, [child, 'prototype-tampering', requirable(cp)], {});
+      const { stdout, stderr, events: seen } = await observe(started);
+      const { cwd, uid, sync, async } = JSON.parse(stdout ?? 'null') as { cwd: string; uid: number; sync: [string, string][]; async: [string, unknown][] };
+      // As Node's test: each output is the child's own cwd or uid, never the polluted one.
+      const expected = (label: string): string => `${label.endsWith('pwd') ? cwd : uid}\n`;
+      const outputs = [...sync, ...async].filter(([label]) => label !== 'fork exit');
+      return {
+        untouched: outputs.every(([label, out]) => out === expected(label)),
+        count: outputs.length,
+        fork: async.find(([label]) => label === 'fork exit'),
+        stderr,
+        seen,
+      };
+    },
+  },
+  {
+    name: 'test-child-process-reject-null-bytes.js',
+    run: async (cp) => {
+      type AnyFunction = (...args: unknown[]) => unknown;
+      const functions = cp as unknown as Record<'exec' | 'execFile' | 'execFileSync' | 'execSync' | 'fork' | 'spawn' | 'spawnSync', AnyFunction>;
+      const { exec, execFile, execFileSync, execSync, fork, spawn, spawnSync } = functions;
+      const never = (): void => {
+        throw new Error('the callback was called');
+      };
+      const bad = 'BBB\0XXX';
+      const node = process.execPath;
+      const calls: [string, () => unknown][] = [
+        ['exec command', () => exec(`${node} ${child} AAA ${bad} CCC`, never)],
+        ['exec command head', () => exec('BBB\0XXX AAA CCC', never)],
+        ['execSync command', () => execSync(`${node} ${child} AAA ${bad} CCC`)],
+        ['execSync command head', () => execSync('BBB\0XXX AAA CCC')],
+        ['spawn file', () => spawn(bad)],
+        ['execFile file', () => execFile(bad, never)],
+        ['execFileSync file', () => execFileSync(bad)],
+        ['spawnSync file', () => spawnSync(bad)],
+        ['fork modulePath', () => fork(bad)],
+        ['execFile args', () => execFile(node, [child, 'AAA', bad, 'CCC'], never)],
+        ['execFileSync args', () => execFileSync(node, [child, 'AAA', bad, 'CCC'])],
+        ['fork args', () => fork(child, ['AAA', bad, 'CCC'])],
+        ['spawn args', () => spawn(node, [child, 'AAA', bad, 'CCC'])],
+        ['spawnSync args', () => spawnSync(node, [child, 'AAA', bad, 'CCC'])],
+      ];
+      const withOption = (option: string, value: unknown, names: (keyof typeof functions)[]): void => {
+        for (const name of names) {
+          const call = functions[name];
+          const target = name === 'fork' ? child : node;
+          const withCallback = name === 'exec' || name === 'execFile';
+          calls.push([`${name} options.${option}`, () => (withCallback ? call(target, { [option]: value }, never) : call(target, { [option]: value }))]);
+        }
+      };
+      const every = ['exec', 'execFile', 'execFileSync', 'execSync', 'fork', 'spawn', 'spawnSync'] as const;
+      withOption('cwd', bad, [...every]);
+      withOption('argv0', bad, [...every]);
+      // Not fork(): it has no shell option (it sets shell: false itself).
+      withOption('shell', bad, every.filter((name) => name !== 'fork'));
+      withOption('env', { AAA: bad }, [...every]);
+      withOption('env', { [bad]: 'AAA' }, [...every]);
+      withOption('execPath', bad, ['fork']);
+      withOption('execArgv', ['AAA', bad, 'CCC'], ['fork']);
+      return calls.map(([label, call]) => [label, thrown(call)]);
+    },
+  },
+  {
+    name: "test-child-process-windows-hide.js (its spawn() and execFile() halves, ChildProcess.prototype.spawn spied on through the module's export; its spawnSync() half spies on an internal function)",
+    run: async (cp) => {
+      const { prototype } = (cp as unknown as { ChildProcess: { prototype: { spawn(options: { windowsHide?: unknown }): unknown } } }).ChildProcess;
+      const original = prototype.spawn;
+      const seen: unknown[] = [];
+      prototype.spawn = function (this: unknown, options: { windowsHide?: unknown }): unknown {
+        seen.push(options.windowsHide);
+        return original.call(this, options);
+      };
+      try {
+        const spawned = (cp.spawn as unknown as Spawn)(process.execPath, ['-p', '42'], { windowsHide: true });
+        const spawnedSaid = text(spawned.stdout);
+        const spawnExit = await exitOf(spawned);
+        const spawnSeen = [...seen];
+        const execFiled = await callbackResult((callback) => (cp.execFile as unknown as ExecFile)(process.execPath, ['-p', '42'], { windowsHide: true }, callback));
+        return { spawnExit, spawnedSaid: await spawnedSaid, spawnSeen, execFiled, seen };
+      } finally {
+        prototype.spawn = original;
+      }
+    },
+  },
+  {
+    name: 'test-child-process-spawn-windows-batch-file.js (on Linux: .bat and .cmd names are ENOENT like any other, with and without --security-revert=CVE-2024-27980)',
+    run: async (cp) => {
+      const { spawnSync } = cp as unknown as { spawnSync: typeof node.spawnSync };
+      return ['', '--security-revert=CVE-2024-27980'].map((flag) => {
+        const result = spawnSync(process.execPath, [...(flag ? [flag] : []), child, 'batch-files', requirable(cp)], { env: quickNodeEnv() });
+        // Node prints its SECURITY WARNING for the revert on stdout, on a line of its own.
+        const lines = String(result.stdout).split('\n');
+        const results = JSON.parse(lines.pop() || 'null') as unknown;
+        return { flag, status: result.status, before: lines, results, stderr: String(result.stderr) };
+      });
     },
   },
 ];

@@ -190,6 +190,30 @@ const behaviours: Behaviour[] = [
     },
   },
   {
+    name: "7. a wrapper of ChildProcess.prototype.spawn (nyc's spawn-wrap) gets Node's options from spawn(), and what it changes there runs",
+    run: async (cp) => {
+      const { prototype } = (cp as unknown as { ChildProcess: { prototype: { spawn(options: Record<string, unknown>): unknown } } }).ChildProcess;
+      const original = prototype.spawn;
+      const seen: unknown[] = [];
+      prototype.spawn = function (this: unknown, options: Record<string, unknown>): unknown {
+        const { envPairs, ...rest } = options;
+        const pairs = envPairs as string[];
+        seen.push({ ...rest, envPairs: { isArray: Array.isArray(pairs), hasPath: pairs.some((pair) => pair.startsWith('PATH=')) } });
+        (options['args'] as string[]).push('added');
+        pairs.push('ADDED_BY_WRAPPER=yes');
+        return original.call(this, options);
+      };
+      try {
+        const script = 'echo "$0 $1 $2 $ADDED_BY_WRAPPER"';
+        const plain = await observe(cp.spawn('sh', ['-c', script, 'zero', 'one'], {}));
+        const withEnv = await observe(cp.spawn('sh', ['-c', script, 'zero'], { env: { PATH: process.env['PATH'] ?? '' }, cwd: '/', stdio: 'pipe' }));
+        return { plain, withEnv, seen };
+      } finally {
+        prototype.spawn = original;
+      }
+    },
+  },
+  {
     name: '6. new ChildProcess() then child.spawn(options): file, args with argv[0], envPairs, cwd',
     run: async (cp) => {
       const { ChildProcess } = cp as unknown as { ChildProcess: new () => ChildLike & { spawn(options: object): unknown } };
