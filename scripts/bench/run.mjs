@@ -16,7 +16,7 @@ const flags = args.filter((arg) => arg.startsWith('--'));
 const wanted = args.filter((arg) => !arg.startsWith('--'));
 const helpers = new Set(['run.mjs', 'lib.mjs']);
 // The order of the published document: spawn first, then pipes, then pools.
-const ORDER = ['spawn', 'spawn-parallel', 'spawn-big-parent', 'spawn-sync', 'pipe-throughput', 'ping-pong', 'fork-ipc', 'pool-tiny', 'pool-large', 'pool-latency', 'pool-startup', 'decoder', 'cli', 'cli-pipe'];
+const ORDER = ['spawn', 'exits', 'spawn-parallel', 'spawn-big-parent', 'spawn-sync', 'pipe-throughput', 'ping-pong', 'fork-ipc', 'pool-tiny', 'pool-large', 'pool-latency', 'pool-startup', 'decoder', 'cli', 'cli-pipe'];
 const rank = (name) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
 const available = readdirSync(here)
   .filter((name) => name.endsWith('.mjs') && !helpers.has(name))
