@@ -15,6 +15,7 @@ const LIVE = quick ? 200 : 1000;
 const SPAWNED = quick ? 200 : 1000;
 
 const ourTrue = () => spawn('/bin/true', [], { stdio: 'ignore' }).exited;
+const ourTrueForked = () => spawn('/bin/true', [], { stdio: 'ignore', spawnMethod: 'fork' }).exited;
 const theirTrue = () => new Promise((resolve) => childProcess.spawn('/bin/true', { stdio: 'ignore' }).once('exit', resolve));
 
 /** `count` children that sleep until killed, of ours or child_process's. */
@@ -41,6 +42,8 @@ async function withLiveChildren(ours, body) {
 
 const OURS_NONE = 'ours, no other child';
 const OURS_LIVE = `ours, ${LIVE} children alive`;
+const FORKED_NONE = 'ours (fork method), no other child';
+const FORKED_LIVE = `ours (fork method), ${LIVE} children alive`;
 const THEIRS_NONE = 'child_process, no other child';
 const THEIRS_LIVE = `child_process, ${LIVE} children alive`;
 
@@ -50,15 +53,20 @@ const roundTrips = await interleave(
   [
     { name: OURS_NONE, run: () => timeSequential(perRound, ourTrue) },
     { name: OURS_LIVE, run: () => withLiveChildren(true, () => timeSequential(perRound, ourTrue)) },
+    { name: FORKED_NONE, run: () => timeSequential(perRound, ourTrueForked) },
+    { name: FORKED_LIVE, run: () => withLiveChildren(true, () => timeSequential(perRound, ourTrueForked)) },
     { name: THEIRS_NONE, run: () => timeSequential(perRound, theirTrue) },
     { name: THEIRS_LIVE, run: () => withLiveChildren(false, () => timeSequential(perRound, theirTrue)) },
   ],
   { rounds },
 );
-console.log(table(roundTrips, { unit: 'µs/spawn', peers: [OURS_NONE, THEIRS_NONE] }));
-const growth = median(roundTrips.get(OURS_LIVE).map((value, i) => value / roundTrips.get(OURS_NONE)[i]));
+console.log(table(roundTrips, { unit: 'µs/spawn', peers: [OURS_NONE, FORKED_NONE, THEIRS_NONE] }));
+const growth = (live, none) => median(roundTrips.get(live).map((value, i) => value / roundTrips.get(none)[i])).toFixed(2);
 console.log(`\n${ratioNote(rounds)} The ${LIVE} sleepers are spawned and killed outside the timed part.`);
-console.log(`Ours with ${LIVE} children alive takes ${growth.toFixed(2)}× the time it takes with none (target, issue 18: at most 1.2×).`);
+console.log(
+  `With ${LIVE} children alive a round trip takes ${growth(OURS_LIVE, OURS_NONE)}× the time it takes with none (vfork, the default), ` +
+    `${growth(FORKED_LIVE, FORKED_NONE)}× with the fork method, ${growth(THEIRS_LIVE, THEIRS_NONE)}× for child_process (target, issue 18: at most 1.2×).`,
+);
 
 /** p99 and max of the event loop's delay, in ms, while `SPAWNED` children are spawned 20 at a time. */
 async function loopDelayWhileSpawning(once) {
