@@ -11,6 +11,7 @@ import { eventually, expectNoLeaks, readProcStat } from '../../helpers/leaks';
 
 const SAMPLES = 100;
 const P99_BOUND_MS = 50;
+const MEDIAN_BOUND_MS = 10;
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -50,18 +51,52 @@ function tightChildProcessLoop(): { stop: () => Promise<number> } {
   };
 }
 
-/** From kill(SIGKILL) to our 'exit', for SAMPLES children killed one at a time. */
-async function killToExitLatencies(spawnMethod: 'fork' | 'vfork'): Promise<number[]> {
-  const latencies: number[] = [];
+interface Latencies {
+  ours: number[];
+  /** The same, for node:child_process's own children killed in between: how loaded the machine is. */
+  theirs: number[];
+  /** process.on('SIGCHLD') events heard in the turns of our children, when a listener counts them. */
+  heardForOurs: number;
+}
+
+/**
+ * From kill(SIGKILL) to 'exit', for SAMPLES children of ours and as many of child_process's, in
+ * turn. `heard` (a listener's count) is read after each child of ours has been told and a timer
+ * turn has passed, before child_process's is killed: what came in between was for ours.
+ */
+async function killToExitLatencies(spawnMethod: 'fork' | 'vfork', heard: () => number = () => 0): Promise<Latencies> {
+  const latencies: Latencies = { ours: [], theirs: [], heardForOurs: 0 };
   for (let i = 0; i < SAMPLES; i++) {
-    const child = spawn('sleep', ['30'], { stdio: 'ignore', spawnMethod });
+    const heardBefore = heard();
+    const ours = spawn('sleep', ['30'], { stdio: 'ignore', spawnMethod });
     await sleep(1);
-    const killedAt = performance.now();
-    child.kill('SIGKILL');
-    await child.exited;
-    latencies.push(performance.now() - killedAt);
+    let killedAt = performance.now();
+    ours.kill('SIGKILL');
+    await ours.exited;
+    latencies.ours.push(performance.now() - killedAt);
+
+    const theirs = childProcess.spawn('sleep', ['30'], { stdio: 'ignore' });
+    const theirExit = new Promise((resolve) => theirs.once('exit', resolve));
+    await sleep(1);
+    latencies.heardForOurs += heard() - heardBefore;
+    killedAt = performance.now();
+    theirs.kill('SIGKILL');
+    await theirExit;
+    latencies.theirs.push(performance.now() - killedAt);
   }
   return latencies;
+}
+
+/**
+ * The issue's bound: p99 under 50 ms, and a median that an exit found by a 50 ms tick (or not
+ * until the next re-install, seconds) could not have. On a machine loaded by other tests,
+ * child_process's own children killed in between can take longer than that too: the p99 bound
+ * is then theirs plus 10 ms.
+ */
+function expectPromptExits({ ours, theirs }: Latencies): void {
+  const bound = Math.max(P99_BOUND_MS, percentile(theirs, 0.99) + 10);
+  expect(percentile(ours, 0.5), `median of ${SAMPLES}, ms`).toBeLessThan(MEDIAN_BOUND_MS);
+  expect(percentile(ours, 0.99), `p99 of ${SAMPLES}, ms (child_process's: ${percentile(theirs, 0.99).toFixed(1)})`).toBeLessThan(bound);
 }
 
 describe('exits while child_process holds SIGCHLD', () => {
@@ -72,15 +107,15 @@ describe('exits while child_process holds SIGCHLD', () => {
         const latencies = await killToExitLatencies(spawnMethod);
         const theirs = await loop.stop();
         expect(theirs, 'child_process ran meanwhile').toBeGreaterThan(SAMPLES / 2);
-        expect(percentile(latencies, 0.99)).toBeLessThan(P99_BOUND_MS);
+        expectPromptExits(latencies);
       }), 60_000);
 
     it(`arrive within ${P99_BOUND_MS} ms (p99) while process.on('SIGCHLD') keeps libuv's handler in place (${spawnMethod})`, () =>
       expectNoLeaks(() =>
         withSigchldListener(async (heard) => {
-          const latencies = await killToExitLatencies(spawnMethod);
-          expect(percentile(latencies, 0.99)).toBeLessThan(P99_BOUND_MS);
-          expect(heard(), "process.on('SIGCHLD') heard our children's exits too").toBeGreaterThanOrEqual(SAMPLES / 2);
+          const latencies = await killToExitLatencies(spawnMethod, heard);
+          expectPromptExits(latencies);
+          expect(latencies.heardForOurs, "process.on('SIGCHLD') heard our children's exits too").toBeGreaterThanOrEqual(SAMPLES / 2);
         }),
       ), 60_000);
   }
