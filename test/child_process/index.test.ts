@@ -228,7 +228,8 @@ const behaviours: Behaviour[] = [
   },
   {
     name: 'exec: an AbortSignal ends the command with an AbortError',
-    run: (cp) => callbackResult((done) => cp.exec('sleep 30', { signal: AbortSignal.abort() }, done)),
+    // `exec`: the shell becomes sleep, so the signal ends the command itself, with no orphaned sleep left behind.
+    run: (cp) => callbackResult((done) => cp.exec('exec sleep 30', { signal: AbortSignal.abort() }, done)),
   },
   {
     name: 'promisify(execFile): { stdout, stderr }, or a rejection carrying them',

@@ -341,7 +341,8 @@ const behaviours: Behaviour[] = [
   },
   {
     name: 'test-child-process-exec-timeout-expire.js (with sleep as the slow child)',
-    run: (cp) => callbackResult((callback) => (cp.exec as unknown as Exec)('sleep 5', { timeout: 50 }, callback)),
+    // `exec` here and below: the timeout's signal reaches sleep itself, not a shell that would leave it orphaned.
+    run: (cp) => callbackResult((callback) => (cp.exec as unknown as Exec)('exec sleep 5', { timeout: 50 }, callback)),
   },
   {
     name: 'test-child-process-exec-timeout-not-expired.js (with sleep as the quick child)',
@@ -558,7 +559,7 @@ const behaviours: Behaviour[] = [
     run: async (cp) => {
       let started: ChildLike | undefined;
       const result = await callbackResult((callback) => {
-        started = (cp.exec as unknown as Exec)('sleep 5', { timeout: 50, killSignal: 'SIGKILL' }, callback);
+        started = (cp.exec as unknown as Exec)('exec sleep 5', { timeout: 50, killSignal: 'SIGKILL' }, callback);
         return started;
       });
       return { result, timedOut: (started as { timedOut?: unknown } | undefined)?.timedOut };

@@ -1,6 +1,6 @@
 // Leak checks for tests that spawn: the test process's open fds and its child processes, read
 // from /proc, compared before and after.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { expect } from 'vitest';
 import { reaper } from '../../src/core/reaper';
 
@@ -103,4 +103,24 @@ export async function expectNoLeaks<T>(body: () => Promise<T> | T): Promise<T> {
 
 function describeFds(fds: Map<number, string>): string[] {
   return [...fds].map(([fd, target]) => `${fd} -> ${target}`).sort();
+}
+
+/**
+ * Kills the grandchild that wrote its own pid to `pidFile` (`sh -c "echo \$\$ > file; exec ..." &`),
+ * if one started: its shell may have been killed before it could say, and it may write a moment later.
+ */
+export async function killByPidFile(pidFile: string): Promise<void> {
+  for (let waitedMs = 0; waitedMs < 1000; waitedMs += 20) {
+    const pid = existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, 'utf8'), 10) : Number.NaN;
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      rmSync(pidFile);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

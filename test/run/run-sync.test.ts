@@ -11,7 +11,7 @@ import { SpawnError } from '../../src/core/errors';
 import { RunError } from '../../src/run/errors';
 import { runSync, spawn } from '../../src/index';
 import { reaper } from '../../src/core/reaper';
-import { childProcesses, eventually, expectNoLeaks, zombieChildren } from '../helpers/leaks';
+import { childProcesses, eventually, expectNoLeaks, killByPidFile, zombieChildren } from '../helpers/leaks';
 
 const MiB = 1024 * 1024;
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
@@ -125,11 +125,20 @@ describe('runSync: ending the child', () => {
     }));
 
   it('returns once the child is reaped even when a grandchild holds its pipes open', () =>
-    expectNoLeaks(() => {
-      const started = Date.now();
-      const error = thrownBy(RunError, () => runSync('sh', ['-c', 'sleep 3 & sleep 3'], { timeout: 100 }));
-      expect(error.code).toBe('ERR_TIMEOUT');
-      expect(Date.now() - started).toBeLessThan(5000);
+    expectNoLeaks(async () => {
+      // The grandchild writes its own pid, to be killed once the run is over; the shell becomes the
+      // other sleep (`exec`), which the timeout kills.
+      const directory = mkdtempSync(path.join(tmpdir(), 'process-spawner-run-sync-'));
+      const pidFile = path.join(directory, 'grandchild.pid');
+      try {
+        const started = Date.now();
+        const error = thrownBy(RunError, () => runSync('sh', ['-c', `sh -c "echo \\$\\$ > ${pidFile}; exec sleep 3" & exec sleep 3`], { timeout: 100 }));
+        expect(error.code).toBe('ERR_TIMEOUT');
+        expect(Date.now() - started).toBeLessThan(5000);
+      } finally {
+        await killByPidFile(pidFile);
+        rmSync(directory, { recursive: true, force: true });
+      }
     }));
 
   it('keeps exactly maxBuffer bytes of the stream that overflowed and ends the child', () =>

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vites
 import { ProcessSpawnerError, SpawnError } from '../../src/index';
 import { RunError } from '../../src/run/errors';
 import { run, type RunResult } from '../../src/run/run';
-import { eventually, expectNoLeaks } from '../helpers/leaks';
+import { eventually, expectNoLeaks, killByPidFile } from '../helpers/leaks';
 
 const MiB = 1024 * 1024;
 
@@ -233,22 +233,29 @@ describe('run: timeout', () => {
     expectNoLeaks(async () => {
       // The shell ignores SIGTERM and its background sleep inherits that; the sleep also holds our
       // pipes open after the shell is gone. Only a run where the trap was in place before SIGTERM
-      // came (it printed "ready") shows the escalation, so a slow start is retried, longer.
-      const script = 'trap "" TERM; sleep 30 & echo "ready $!"; wait';
-      for (let timeout = 500; ; timeout *= 4) {
-        const error = await runError(run('sh', ['-c', script], { timeout, killGrace: 100 }));
-        const sleeper = /^ready (\d+)$/m.exec(String(error.stdout));
-        if (sleeper === null && timeout < 8000) continue;
-        try {
-          expect(sleeper, `stdout: ${String(error.stdout)}`).not.toBeNull();
-          expect(error).toMatchObject({ code: 'ERR_TIMEOUT', timedOut: true, signal: 'SIGKILL', exitCode: null });
-          expect(error.message).toBe(`Command was killed with SIGKILL (timed out after ${timeout} ms): sh -c '${script}'`);
-          // The run settled while the orphaned sleep still held the pipes.
-          expect(() => process.kill(Number(sleeper?.[1]), 0)).not.toThrow();
-        } finally {
-          if (sleeper !== null) process.kill(Number(sleeper[1]), 'SIGKILL');
+      // came (it printed "ready") shows the escalation, so a slow start is retried, longer. The
+      // sleep writes its own pid, so that one whose shell was killed before saying so is killed too.
+      const directory = mkdtempSync(path.join(tmpdir(), 'process-spawner-run-'));
+      const pidFile = path.join(directory, 'sleeper.pid');
+      const script = `trap "" TERM; sh -c "echo \\$\\$ > ${pidFile}; exec sleep 30" & echo "ready $!"; wait`;
+      try {
+        for (let timeout = 500; ; timeout *= 4) {
+          const error = await runError(run('sh', ['-c', script], { timeout, killGrace: 100 }));
+          const sleeper = /^ready (\d+)$/m.exec(String(error.stdout));
+          try {
+            if (sleeper === null && timeout < 8000) continue;
+            expect(sleeper, `stdout: ${String(error.stdout)}`).not.toBeNull();
+            expect(error).toMatchObject({ code: 'ERR_TIMEOUT', timedOut: true, signal: 'SIGKILL', exitCode: null });
+            expect(error.message).toBe(`Command was killed with SIGKILL (timed out after ${timeout} ms): sh -c '${script}'`);
+            // The run settled while the orphaned sleep still held the pipes.
+            expect(() => process.kill(Number(sleeper?.[1]), 0)).not.toThrow();
+          } finally {
+            await killByPidFile(pidFile);
+          }
+          return;
         }
-        return;
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
       }
     }));
 
