@@ -52,12 +52,18 @@ async function sendWhenWritable(fd: number, bytes: Uint8Array, fds: readonly num
 function writable(fd: number): Promise<void> {
   const copy = native.duplicateFd(fd);
   if (copy < 0) return Promise.reject(new SpawnError({ errno: -copy, syscall: 'fcntl' }));
-  return new Promise((resolve) => {
-    const watcher = new native.FdWatcher(copy, () => {
-      watcher.close();
+  return new Promise((resolve, reject) => {
+    try {
+      const watcher = new native.FdWatcher(copy, () => {
+        watcher.close();
+        native.closeFd(copy);
+        resolve();
+      });
+      watcher.start(false, true);
+    } catch (error) {
+      // The event loop refused to watch the copy (uv_poll_init failed): it is closed, not leaked.
       native.closeFd(copy);
-      resolve();
-    });
-    watcher.start(false, true);
+      reject(error);
+    }
   });
 }

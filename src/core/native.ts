@@ -108,7 +108,7 @@ export type NativeReapResult = { pid: number; errno: number } | ({ pid: number }
 /** One child of this thread's that the exit watcher has reaped. */
 export type NativeExit = NativeReapResult & { key: number };
 
-/** How a synchronous spawn's loop is bounded (native/sync.h). */
+/** How a synchronous spawn's loop is bounded (native/parent/sync.h). */
 export interface NativeSyncLimits {
   /** Written to stdin, which is then closed; without it stdin is closed at once. */
   input: Uint8Array | null;

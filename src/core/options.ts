@@ -78,7 +78,7 @@ export function planSpawn(file: unknown, args: unknown, options: unknown): Spawn
   // '' is unset, as in child_process.
   const cwd = validOptions.cwd === undefined || validOptions.cwd === '' ? null : validateCwd(validOptions.cwd);
   const settings = validateProcessSettings(validOptions);
-  const pathVariable = env === undefined ? process.env['PATH'] : env['PATH'];
+  const pathVariable = env === undefined ? process.env['PATH'] : env.path;
   return {
     file: command.file,
     args: command.args,
@@ -174,11 +174,21 @@ function validateCwd(cwd: unknown): string {
   return path;
 }
 
-function validateEnv(env: unknown): Record<string, string> {
+interface ValidEnv {
+  envp: string[];
+  path: string | undefined;
+}
+
+/**
+ * The `env` option, checked and made into the child's envp ('KEY=value') in one pass, with the
+ * PATH it holds for the exec paths: its own entries only, as for every option.
+ */
+function validateEnv(env: unknown): ValidEnv {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
     throw new TypeError(`Expected the \`env\` option to be an object, got ${describeValue(env)}`);
   }
-  const result: Record<string, string> = {};
+  const envp: string[] = [];
+  let path: string | undefined;
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (key === '' || key.includes('=')) {
@@ -188,9 +198,10 @@ function validateEnv(env: unknown): Record<string, string> {
     const text = String(value);
     rejectNulBytes(key, 'an `env` key');
     rejectNulBytes(text, `the \`env\` value of ${key}`);
-    result[key] = text;
+    if (key === 'PATH') path = text;
+    envp.push(`${key}=${text}`);
   }
-  return result;
+  return { envp, path };
 }
 
 // Missing and null entries default to 'pipe' for 0-2 and 'ignore' above, as in child_process.
@@ -244,13 +255,11 @@ function stdioCode(slot: ResolvedStdioSlot, index: number): number {
  * from SHARE_ENV workers while it spawns on the main thread passes `env: process.env`, which is
  * read entry by entry under Node's lock (docs/api.md, `env`).
  */
-function envpFor(env: Record<string, string> | undefined): string[] | null {
-  if (env === undefined && isMainThread) return null;
-  const source = env ?? (process.env as Record<string, string>);
+function envpFor(env: ValidEnv | undefined): string[] | null {
+  if (env !== undefined) return env.envp;
+  if (isMainThread) return null;
   const envp: string[] = [];
-  for (const [key, value] of Object.entries(source)) {
-    if (value !== undefined) envp.push(`${key}=${value}`);
-  }
+  for (const [key, value] of Object.entries(process.env)) envp.push(`${key}=${value}`);
   return envp;
 }
 

@@ -2,8 +2,9 @@
 // keeps each child's pidfd in one epoll set that the event loop watches: when it becomes
 // readable, the children that exited are reaped with waitid(P_PIDFD) and handed to onExits()
 // below, at a cost per exit that does not depend on how many children are alive, and whoever
-// holds SIGCHLD (child_process's libuv replaces and resets it at will). Never waitpid(-1):
-// child_process's children (and everyone else's) are not ours to reap.
+// holds SIGCHLD (child_process's libuv replaces and resets it at will). Where the kernel gives no
+// pidfds, the addon falls back to SIGCHLD and wait4 on each such child's pid (exit_watcher.h).
+// Never waitpid(-1): child_process's children (and everyone else's) are not ours to reap.
 //
 // An exit is told to its child at once, except for the children that asked to hear it as
 // child_process does (the drop-in's): those are told after the rest of the I/O the same poll of

@@ -1,9 +1,9 @@
 // A running child: its pid, our ends of its pipes as streams, and how it ended.
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { Readable, Writable, type Duplex } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { native, type NativeReapResult, type NativeWaitFields, type Rusage } from './native';
+import { native, type NativeReapResult, type Rusage } from './native';
 import { reaper } from './reaper';
 import { SpawnError } from './errors';
 import { signalName, toSignalNumber, type SignalInput } from './signals';
@@ -32,6 +32,19 @@ export interface ExitInfo {
   durationMs: number;
   /** Set when the reap failed for this child (ECHILD: another part of the process reaped it). */
   reapError?: SpawnError;
+}
+
+/**
+ * How a child ended, from its reap. A failed reap (ECHILD: something else in this process reaped
+ * the child, so its status is lost) is reported, not fatal: nulls as Node gives, and `reapError`.
+ */
+export function exitInfoOfReap(result: NativeReapResult, pid: number, file: string, durationMs: number): ExitInfo {
+  if ('status' in result) {
+    const signal = result.termSignal === null ? null : signalName(result.termSignal);
+    return { pid, exitCode: result.exitCode, signal, coreDumped: result.coreDumped, status: result.status, rusage: result.rusage, durationMs };
+  }
+  const reapError = new SpawnError({ errno: result.errno, syscall: 'waitid', path: file, pid });
+  return { pid, exitCode: null, signal: null, coreDumped: false, status: null, rusage: null, durationMs, reapError };
 }
 
 export interface SubprocessInit {
@@ -219,7 +232,8 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     if (existing) return existing;
     const fd = this.fds[slot];
     if (fd === undefined) return null;
-    if (fd === CLOSED_UNREAD) return slot === 0 ? destroyedWritable() : endedReadable();
+    // Only stdin is ever closed unread (releaseUntakenFds).
+    if (fd === CLOSED_UNREAD) return destroyedWritable();
     if (fd < 0) return null;
     // Taken from the addon just as the stream takes it over (see `fds`).
     const taken = native.takeFd(this.key, slot);
@@ -263,7 +277,7 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
 
   /** @internal Called by the reaper once the child has been reaped. */
   onReaped(result: NativeReapResult): void {
-    const info = 'status' in result ? this.exitInfoFrom(result) : this.unreapableExitInfo(result.errno);
+    const info = exitInfoOfReap(result, this.pid, this.spawnfile, performance.now() - this.startedAt);
     this.exitInfo = info;
     this.exitCode = info.exitCode;
     this.signalCode = info.signal;
@@ -279,33 +293,6 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
     this.releaseUntakenFds();
     drainUnconsumed(this.streams.slice(1));
     this.maybeEmitClose();
-  }
-
-  private exitInfoFrom(fields: NativeWaitFields): ExitInfo {
-    return {
-      pid: this.pid,
-      exitCode: fields.exitCode,
-      signal: fields.termSignal === null ? null : signalName(fields.termSignal),
-      coreDumped: fields.coreDumped,
-      status: fields.status,
-      rusage: fields.rusage,
-      durationMs: performance.now() - this.startedAt,
-    };
-  }
-
-  // ECHILD: something else in this process reaped our child, so its status is lost. Reported,
-  // not fatal: `exited` still resolves and 'exit' still comes, with nulls as Node gives.
-  private unreapableExitInfo(errno: number): ExitInfo {
-    return {
-      pid: this.pid,
-      exitCode: null,
-      signal: null,
-      coreDumped: false,
-      status: null,
-      rusage: null,
-      durationMs: performance.now() - this.startedAt,
-      reapError: new SpawnError({ errno, syscall: 'waitid', path: this.spawnfile, pid: this.pid }),
-    };
   }
 
   // Nobody will read what is written now. Pending writes are left to fail with EPIPE, so the
@@ -329,10 +316,6 @@ export class Subprocess extends EventEmitter<SubprocessEventMap> {
 const ESRCH = 3;
 const TAKEN = -1;
 const CLOSED_UNREAD = -2;
-
-function endedReadable(): Readable {
-  return Readable.from([]);
-}
 
 function destroyedWritable(): Writable {
   return new Writable({ write: (_chunk, _encoding, callback) => callback() }).destroy();

@@ -8,8 +8,7 @@ import { planSpawn } from '../core/options';
 import { parseRunCall, SIGKILL, type RunEncoding, type RunOptions, type RunOutput, type RunResult, type RunSettings } from './run-options';
 import { formatCommand, settleRun, type Termination } from './run-session';
 import { spawnSyncPlan, type NativeSyncRun } from '../core/spawn-sync';
-import { signalName } from '../core/signals';
-import type { ExitInfo } from '../core/subprocess';
+import { exitInfoOfReap } from '../core/subprocess';
 import { describeValue } from '../core/validate';
 
 export interface RunSyncOptions<Encoding extends RunEncoding = RunEncoding> extends Omit<RunOptions<Encoding>, 'input' | 'signal'> {
@@ -59,7 +58,7 @@ export function runSync(
     maxBufferPerStream: true,
     drainAfterKillMs: DRAIN_AFTER_KILL_MS,
   });
-  const exit = exitInfoOf(run, plan.file);
+  const exit = exitInfoOfReap(run.wait, run.pid, plan.file, run.durationMs);
   const stdout = outputOf(run, 1, settings);
   const stderr = outputOf(run, 2, settings);
   const ending = { termination: terminationOf(run), settings, command: formatCommand(plan.request.argv) };
@@ -76,17 +75,6 @@ function validateSyncInput(settings: RunSettings): Uint8Array | null {
   if (typeof input === 'string') return Buffer.from(input);
   if (input instanceof Uint8Array) return input;
   throw new TypeError(`Expected the \`input\` option of runSync() to be a string, a Buffer or a Uint8Array, got ${describeValue(input)}`);
-}
-
-function exitInfoOf(run: NativeSyncRun, file: string): ExitInfo {
-  const { wait, pid, durationMs } = run;
-  if ('status' in wait) {
-    const signal = wait.termSignal === null ? null : signalName(wait.termSignal);
-    return { pid, exitCode: wait.exitCode, signal, coreDumped: wait.coreDumped, status: wait.status, rusage: wait.rusage, durationMs };
-  }
-  // ECHILD: something else in this process reaped our child with waitpid(-1).
-  const reapError = new SpawnError({ errno: wait.errno, syscall: 'waitid', path: file, pid });
-  return { pid, exitCode: null, signal: null, coreDumped: false, status: null, rusage: null, durationMs, reapError };
 }
 
 // run() keeps exactly maxBuffer bytes of a stream that overflowed; the loop kept its whole last read.
