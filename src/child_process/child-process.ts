@@ -200,8 +200,8 @@ export class ChildProcess extends EventEmitter {
     if (++this.#closesGot === this.#closesNeeded) this.emit('close', this.exitCode, this.signalCode);
   }
 
-  // kill() failing with anything but ESRCH (EPERM, say) is an 'error' in Node too. An ECHILD from
-  // A failed reap (someone else reaped our child) has no Node equivalent: reported only to a listener.
+  // kill() failing with anything but ESRCH (EPERM, say) is an 'error' in Node too. A failed reap
+  // (someone else reaped our child) has no Node equivalent: reported only to a listener.
   #onSubprocessError(error: Error): void {
     if (error instanceof SpawnError && error.syscall === 'kill') {
       this.emit('error', errnoException(error.errno, 'kill', error));
@@ -216,7 +216,7 @@ export class ChildProcess extends EventEmitter {
 // it cannot be made (EMFILE), which is reported as the spawn's failure.
 function openChannelSocketpair(): { ourEnd: number; childEnd: number } | number {
   const pair = channelSocketpair();
-  if (typeof pair === 'number') return -pair;
+  if (typeof pair === 'number') return pair;
   return { ourEnd: pair[0], childEnd: pair[1] };
 }
 

@@ -108,13 +108,6 @@ export class FdSocket {
     else this.#watch();
   }
 
-  /** Closes at once: queued writes are dropped (their `done` gets ECANCELED). */
-  destroy(): void {
-    if (this.#closed) return;
-    this.#failQueue(ECANCELED);
-    this.#release();
-  }
-
   #ready(errno: number, readable: boolean, writable: boolean): void {
     if (this.#closed) return;
     // libuv reports a socket error (EPOLLERR: the child went away with our data unread) as

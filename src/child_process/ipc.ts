@@ -104,9 +104,6 @@ export class IpcChannel implements SocketListOwner {
   #receivedFds: number[] = [];
   #attached = true;
   #finished = false;
-  // Set by #detach: emits 'disconnect' once (at once after an EOF, when a disconnect() was still
-  // waiting for a message that will now never end).
-  #finishOnce: (() => void) | null = null;
   readonly #onFinished: (() => void)[] = [];
 
   constructor(owner: ChannelOwner, fd: number, serialization: Serialization) {
@@ -307,11 +304,13 @@ export class IpcChannel implements SocketListOwner {
   }
 
   // The child closed its end (it exited, or called process.disconnect()), or a read failed.
+  // After a disconnect() that was still waiting for a message, 'disconnect' comes at once: that
+  // message will now never end.
   #onEnd(): void {
     closeAll(this.#receivedFds.splice(0));
-    if (this.child.connected) this.child.connected = false;
+    this.child.connected = false;
     if (this.#attached) this.#detach(true);
-    else this.#finishOnce?.();
+    else this.#finish();
   }
 
   // Node's _disconnect: `channel` is null at once, the socket sent and not yet acknowledged is
@@ -320,13 +319,7 @@ export class IpcChannel implements SocketListOwner {
     this.#attached = false;
     this.child.channel = null;
     this.#closePendingHandle();
-    let fired = false;
-    const finish = (): void => {
-      if (fired) return;
-      fired = true;
-      this.#finish();
-    };
-    this.#finishOnce = finish;
+    const finish = (): void => this.#finish();
     if (this.#codec.buffering && !atEof) {
       this.child.once('message', finish);
       this.child.once('internalMessage', finish);
@@ -335,8 +328,9 @@ export class IpcChannel implements SocketListOwner {
     process.nextTick(finish);
   }
 
-  // What is already written still reaches the child; nothing more is read.
+  // Once. What is already written still reaches the child; nothing more is read.
   #finish(): void {
+    if (this.#finished) return;
     this.#finished = true;
     this.#socket.close();
     closeAll(this.#receivedFds.splice(0));

@@ -132,7 +132,7 @@ export function normalizeProcessOptions(options: unknown): SpawnCall {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'of type object', options);
   const environ = envPairsUntouched.has(options);
   // Own properties only, and only those read here (reading envPairs would make it: see above).
-  const own = (name: string): unknown => (Object.hasOwn(options, name) ? (options as Record<string, unknown>)[name] : undefined);
+  const own = (name: string): unknown => ownOption(options, name);
   const envPairs = environ ? undefined : own('envPairs');
   const stdio = own('stdio');
   // Node checks envPairs before the file when there is a channel (it adds NODE_CHANNEL_FD to them).
@@ -151,6 +151,11 @@ export function normalizeProcessOptions(options: unknown): SpawnCall {
   const valid = validateOptions(ownProperties(spawnOptions) as NodeSpawnOptions);
   valid.env = envFromPairs(envPairs);
   return interpret(file, args.slice(1), valid);
+}
+
+/** An own property of the caller's options object (undefined when inherited or absent), read without copying the object. */
+export function ownOption(options: object, name: string): unknown {
+  return Object.hasOwn(options, name) ? (options as Record<string, unknown>)[name] : undefined;
 }
 
 function envFromPairs(pairs: unknown): Record<string, string> | undefined {

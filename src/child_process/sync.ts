@@ -13,7 +13,7 @@ import { spawnSyncPlan, type NativeSyncLimits, type NativeSyncRun } from '../cor
 import { ownProperties } from '../core/validate';
 import { invalidArgType } from './errors';
 import { normalizeExecFileArgs } from './exec-file';
-import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
+import { normalizeSpawnArguments, ownOption, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
 import { callFailure, startOrRunAsScript } from './launch';
 
 type Output = string | Buffer;
@@ -27,7 +27,9 @@ const { SIGTERM } = constants.signals;
 const implementations = {
   spawnSync(file: unknown, argsOrOptions?: unknown, maybeOptions?: unknown): SyncReturns {
     const call = normalizeSpawnArguments(file, argsOrOptions, maybeOptions, 'sync');
-    const options = ownOptions(Array.isArray(argsOrOptions) ? maybeOptions : argsOrOptions);
+    // Read with ownOption: Node reads them from its own copy ({ ...options }), so inherited
+    // properties do not count.
+    const options = optionsOrEmpty(Array.isArray(argsOrOptions) ? maybeOptions : argsOrOptions);
     const limits = syncLimits(options, call);
     let run: NativeSyncRun;
     try {
@@ -36,7 +38,7 @@ const implementations = {
       if (!(error instanceof SpawnError)) throw error;
       return { error: callFailure('spawnSync', error.errno, call, error), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null } as unknown as SyncReturns;
     }
-    return resultOf(run, call, own(options, 'encoding'));
+    return resultOf(run, call, ownOption(options, 'encoding'));
   },
 
   execFileSync(file: unknown, ...rest: unknown[]): Output {
@@ -45,8 +47,8 @@ const implementations = {
     const options = normalized.options as SpawnSyncOptions;
     const result = implementations.spawnSync(file, args, options);
     // Node: without an explicit stdio, what the child wrote to stderr goes on to ours.
-    if (own(options, 'stdio') == null) writeStderr(result);
-    const argv0 = own(options, 'argv0');
+    if (ownOption(options, 'stdio') == null) writeStderr(result);
+    const argv0 = ownOption(options, 'argv0');
     const error = execSyncError(result, [typeof argv0 === 'string' && argv0 !== '' ? argv0 : String(file), ...args].join(' '));
     if (error !== null) throw error;
     return result.stdout;
@@ -59,7 +61,7 @@ const implementations = {
     const settings: SpawnSyncOptions = ownProperties({ ...(options as SpawnSyncOptions | undefined) });
     settings.shell = typeof settings.shell === 'string' ? settings.shell : true;
     const result = implementations.spawnSync(command, settings);
-    if (own(settings, 'stdio') == null) writeStderr(result);
+    if (settings.stdio == null) writeStderr(result);
     const error = execSyncError(result, command as string);
     if (error !== null) throw error;
     return result.stdout;
@@ -71,21 +73,16 @@ export const spawnSync = implementations.spawnSync as typeof NodeChildProcess.sp
 export const execFileSync = implementations.execFileSync as typeof NodeChildProcess.execFileSync;
 export const execSync = implementations.execSync as typeof NodeChildProcess.execSync;
 
-function ownOptions(options: unknown): SpawnSyncOptions {
+function optionsOrEmpty(options: unknown): SpawnSyncOptions {
   return options !== null && typeof options === 'object' ? (options as SpawnSyncOptions) : {};
-}
-
-// Node reads the options from its own copy ({ ...options }): inherited properties do not count.
-function own(options: SpawnSyncOptions, key: keyof SpawnSyncOptions): unknown {
-  return Object.hasOwn(options, key) ? options[key] : undefined;
 }
 
 // Node validates these in spawnSync after normalizeSpawnArguments, in this order.
 function syncLimits(options: SpawnSyncOptions, call: SpawnCall): NativeSyncLimits {
   const maxBuffer = Object.hasOwn(options, 'maxBuffer') ? validateMaxBuffer(options.maxBuffer) : MAX_BUFFER;
-  const killSignal = own(options, 'killSignal') == null ? SIGTERM : sanitizeKillSignal(options.killSignal);
+  const killSignal = ownOption(options, 'killSignal') == null ? SIGTERM : sanitizeKillSignal(options.killSignal);
   return {
-    input: validInput(own(options, 'input')),
+    input: validInput(ownOption(options, 'input')),
     timeoutMs: call.timeout,
     killSignal,
     killGraceMs: -1,

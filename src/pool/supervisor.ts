@@ -75,7 +75,6 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   private pending = 0;
   private completed = 0;
   private failed = 0;
-  private respawned = 0;
   private starting: { remaining: number; resolve: () => void; reject: (error: unknown) => void } | null = null;
   private startPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
@@ -140,12 +139,14 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
   stats(): PoolStats {
     let idle = 0;
     let busy = 0;
+    let respawned = 0;
     const workers = this.slots.map((slot): WorkerStats => {
       const worker = slot.worker;
       if (worker?.state === 'idle') idle++;
       if (worker?.state === 'busy') busy++;
       const state = worker?.state ?? (this.deadlines.isScheduled(slot) ? 'restarting' : 'stopped');
       const healthy = worker?.healthy ?? false;
+      respawned += slot.restarts;
       return { id: slot.id, pid: worker?.pid ?? null, state, tasksDone: slot.tasksDone, restarts: slot.restarts, healthy, lastExit: slot.lastExit };
     });
     return {
@@ -157,7 +158,7 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       failed: this.failed,
       crashed: this.health.crashed,
       startFailures: this.health.startFailures,
-      respawned: this.respawned,
+      respawned,
       degraded: this.health.degraded,
       workers,
     };
@@ -225,7 +226,6 @@ export class Supervisor implements WorkerOwner, TaskOwner, SlotOwner {
       return;
     }
     slot.restarts++;
-    this.respawned++;
     this.events.emit('respawn', { workerId: slot.id, pid: worker.pid, restarts: slot.restarts });
   }
 

@@ -65,7 +65,6 @@ export class WorkerHandle implements TimerEntry {
   /** Tasks sent and not answered, by sequence number. */
   readonly inFlight = new Map<number, Task>();
   tasksAssigned = 0;
-  tasksDone = 0;
   killReason: KillReason | null = null;
   /** The state it was in when its exit was reported. */
   stateAtExit: WorkerState | null = null;
@@ -307,7 +306,6 @@ export class WorkerHandle implements TimerEntry {
       }
     }
     this.inFlight.delete(frame.sequence);
-    this.tasksDone++;
     this.markHealthy();
     if (this.state === 'busy' && this.tasksAssigned >= this.owner.config.maxTasksPerWorker) this.retire();
     else if (this.state === 'busy' && this.inFlight.size === 0) {
