@@ -202,7 +202,7 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
     mode: 'workers',
     ...common,
     command: wrap('--no-shell', () => commandTemplate(worker, { noShell: flags.booleans.has('--no-shell') })),
-    workers: jobsOf(flags, 1),
+    workers: jobsOf(flags, false),
     input: flags.values.get('--input') ?? null,
     timeoutMs: optionalDuration(flags, '--timeout', DIALECT),
     retries: count(flags, '--retries', 0, 0),
@@ -235,7 +235,7 @@ export function commandPoolInvocation(flags: RawFlags, common: Common, command: 
     ...common,
     quiet: common.quiet || !dialect.reportFailures,
     command,
-    workers: jobsOf(flags, 0),
+    workers: jobsOf(flags, true),
     sources: pipe === null ? sources : [],
     expansion: { append: pipe === null, context: flags.booleans.has('-X') },
     maxArgs: pipe === null ? count(flags, '--max-args', 1, 0) : 1,
@@ -341,19 +341,19 @@ function progressOf(flags: RawFlags, dialect: Dialect): Progress {
   return flags.booleans.has('--bar') || flags.booleans.has('--progress') ? 'bar' : dialect.defaultProgress;
 }
 
-/** -j N, -j 0 (as many as the inputs, capped: `zero`), -j 50% of the CPUs, -j +N and -j -N (CPUs plus or minus N). */
-export function jobsOf(flags: RawFlags, zero: number): number {
+/** -j N, -j 0 (as many as the inputs, capped, where `allowZero`), -j 50% of the CPUs, -j +N and -j -N (CPUs plus or minus N). */
+function jobsOf(flags: RawFlags, allowZero: boolean): number {
   const text = flags.values.get('--jobs');
   if (text === undefined) return availableParallelism();
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
   if (percent !== null) return Math.max(1, Math.floor((availableParallelism() * Number(percent[1])) / 100));
   const relative = /^([+-])(\d+)$/.exec(text);
   if (relative !== null) return Math.max(1, availableParallelism() + (relative[1] === '+' ? 1 : -1) * Number(relative[2]));
-  if (text === '0' && zero === 0) return 0;
+  if (text === '0' && allowZero) return 0;
   return count(flags, '--jobs', 0, 1, '-j/--jobs takes a whole number of at least 1 (or 0, +N, -N, or a percentage of the CPUs like 50%)');
 }
 
-export function count(flags: RawFlags, name: string, fallback: number, min: number, message?: string): number {
+function count(flags: RawFlags, name: string, fallback: number, min: number, message?: string): number {
   return optionalCount(flags, name, min, message) ?? fallback;
 }
 
