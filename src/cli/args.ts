@@ -107,10 +107,17 @@ export interface Dialect {
   drainTimeoutMs: number;
 }
 
-// Shared by both commands, with the same meaning: --pipe and its settings, and the remote runs.
-export const PIPE_VALUE_FLAGS = ['--block', '--recend', '--recstart'];
-export const REMOTE_VALUE_FLAGS = ['--sshlogin', '--sshloginfile', '--ssh', '--transferfile', '--return', '--trc', '--workdir'];
-export const PIPE_REMOTE_BOOLEAN_FLAGS = ['--pipe', '--pipepart', '--link', '--cleanup', '--nonall', '--onall'];
+const PIPE_VALUE_FLAGS = ['--block', '--recend', '--recstart'];
+// The options both commands take, by the same name, read by commandPoolInvocation (the Dialect
+// says where they differ); each command's table adds its own.
+export const SHARED_VALUE_FLAGS = [
+  '--jobs', '--max-args', '--arg-file', '--delimiter', '--colsep', '--timeout', '--retries', '--results', '--joblog', '--halt', '--delay',
+  '--drain-timeout', '--spawn-method', ...PIPE_VALUE_FLAGS, '--sshlogin', '--sshloginfile', '--ssh', '--transferfile', '--return', '--trc', '--workdir',
+];
+export const SHARED_BOOLEAN_FLAGS = [
+  '--help', '--version', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null', '--resume', '--resume-failed', '--dry-run',
+  '--eta', '--bar', '--pipe', '--pipepart', '--link', '--cleanup', '--nonall', '--onall',
+];
 export const SHARED_ALIASES: Readonly<Record<string, string>> = {
   '--lb': '--line-buffer', '--res': '--results', '--slf': '--sshloginfile', '--tf': '--transferfile', '--xapply': '--link',
   '--block-size': '--block', '--spreadstdin': '--pipe', '--max-procs': '--jobs', '--wd': '--workdir',
@@ -121,14 +128,8 @@ const TABLE: OptionTable = {
   shortValue: { j: '--jobs', P: '--jobs', w: '--jobs', n: '--tasks', N: '--max-args', a: '--arg-file', d: '--delimiter', C: '--colsep', S: '--sshlogin' },
   shortBoolean: { h: '--help', V: '--version', v: '--verbose', k: '--keep-order', u: '--ungroup', '0': '--null', q: '--quiet' },
   longAliases: { ...SHARED_ALIASES, '--workers': '--jobs' },
-  valueFlags: new Set([
-    '--jobs', '--tasks', '--max-args', '--arg-file', '--delimiter', '--colsep', '--worker', '--input', '--timeout', '--retries', '--max-queue',
-    '--results', '--joblog', '--halt', '--delay', '--drain-timeout', '--spawn-method', ...PIPE_VALUE_FLAGS, ...REMOTE_VALUE_FLAGS,
-  ]),
-  booleanFlags: new Set([
-    '--help', '--version', '--verbose', '--json', '--keep-order', '--no-shell', '--ungroup', '--line-buffer', '--group', '--tag',
-    '--null', '--quiet', '--resume', '--resume-failed', '--dry-run', '--eta', '--bar', '--no-progress', ...PIPE_REMOTE_BOOLEAN_FLAGS,
-  ]),
+  valueFlags: new Set([...SHARED_VALUE_FLAGS, '--tasks', '--worker', '--input', '--max-queue']),
+  booleanFlags: new Set([...SHARED_BOOLEAN_FLAGS, '--verbose', '--json', '--no-shell', '--quiet', '--no-progress']),
 };
 const DIALECT: Dialect = { duration: parseDuration, reportFailures: true, defaultProgress: 'auto', shell: '/bin/sh', drainTimeoutMs: 5000 };
 // Options that make a run a pool of commands even without --tasks or ::: (arguments from stdin).
@@ -201,7 +202,7 @@ function workerInvocation(flags: RawFlags, common: Common, worker: string): Work
     mode: 'workers',
     ...common,
     command: wrap('--no-shell', () => commandTemplate(worker, { noShell: flags.booleans.has('--no-shell') })),
-    workers: jobsOf(flags, 1),
+    workers: jobsOf(flags, false),
     input: flags.values.get('--input') ?? null,
     timeoutMs: optionalDuration(flags, '--timeout', DIALECT),
     retries: count(flags, '--retries', 0, 0),
@@ -234,7 +235,7 @@ export function commandPoolInvocation(flags: RawFlags, common: Common, command: 
     ...common,
     quiet: common.quiet || !dialect.reportFailures,
     command,
-    workers: jobsOf(flags, 0),
+    workers: jobsOf(flags, true),
     sources: pipe === null ? sources : [],
     expansion: { append: pipe === null, context: flags.booleans.has('-X') },
     maxArgs: pipe === null ? count(flags, '--max-args', 1, 0) : 1,
@@ -265,7 +266,7 @@ export function commandPoolInvocation(flags: RawFlags, common: Common, command: 
 function pipeOf(flags: RawFlags): PipeSettings | null {
   const part = flags.booleans.has('--pipepart');
   if (!part && !flags.booleans.has('--pipe')) {
-    const stray = [...PIPE_VALUE_FLAGS].filter((name) => flags.values.has(name));
+    const stray = PIPE_VALUE_FLAGS.filter((name) => flags.values.has(name));
     if (stray.length > 0) throw new UsageError(`${stray.join(', ')} only goes with --pipe or --pipepart`);
     return null;
   }
@@ -340,19 +341,19 @@ function progressOf(flags: RawFlags, dialect: Dialect): Progress {
   return flags.booleans.has('--bar') || flags.booleans.has('--progress') ? 'bar' : dialect.defaultProgress;
 }
 
-/** -j N, -j 0 (as many as the inputs, capped: `zero`), -j 50% of the CPUs, -j +N and -j -N (CPUs plus or minus N). */
-export function jobsOf(flags: RawFlags, zero: number): number {
+/** -j N, -j 0 (as many as the inputs, capped, where `allowZero`), -j 50% of the CPUs, -j +N and -j -N (CPUs plus or minus N). */
+function jobsOf(flags: RawFlags, allowZero: boolean): number {
   const text = flags.values.get('--jobs');
   if (text === undefined) return availableParallelism();
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
   if (percent !== null) return Math.max(1, Math.floor((availableParallelism() * Number(percent[1])) / 100));
   const relative = /^([+-])(\d+)$/.exec(text);
   if (relative !== null) return Math.max(1, availableParallelism() + (relative[1] === '+' ? 1 : -1) * Number(relative[2]));
-  if (text === '0' && zero === 0) return 0;
+  if (text === '0' && allowZero) return 0;
   return count(flags, '--jobs', 0, 1, '-j/--jobs takes a whole number of at least 1 (or 0, +N, -N, or a percentage of the CPUs like 50%)');
 }
 
-export function count(flags: RawFlags, name: string, fallback: number, min: number, message?: string): number {
+function count(flags: RawFlags, name: string, fallback: number, min: number, message?: string): number {
   return optionalCount(flags, name, min, message) ?? fallback;
 }
 

@@ -52,7 +52,6 @@ interface Running {
   order: number;
   slot: number;
   attempt: number;
-  argv: string[];
   child: Subprocess;
   output: RunOutput;
   files: RunResultFiles | null;
@@ -303,7 +302,7 @@ export class CommandPool {
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(job.input);
     }
-    const run: Running = { job, order, slot, attempt, argv: [file, ...args], child, output, files: null, host, startedAtMs: Date.now(), timedOutAfterMs: null, timer: null };
+    const run: Running = { job, order, slot, attempt, child, output, files: null, host, startedAtMs: Date.now(), timedOutAfterMs: null, timer: null };
     this.running.add(run);
     this.printer.started(output);
     try {

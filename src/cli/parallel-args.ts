@@ -9,10 +9,9 @@ import {
   commandOf,
   commandPoolInvocation,
   longOptionNames,
-  PIPE_REMOTE_BOOLEAN_FLAGS,
-  PIPE_VALUE_FLAGS,
-  REMOTE_VALUE_FLAGS,
   SHARED_ALIASES,
+  SHARED_BOOLEAN_FLAGS,
+  SHARED_VALUE_FLAGS,
   spawnMethodOf,
   wrap,
   type CommandTemplate,
@@ -33,17 +32,9 @@ const TABLE: OptionTable = {
     '--halt-on-error': '--halt',
     '--verbose': '-v',
     '--xargs': '-m',
-    '--null': '--null',
   },
-  valueFlags: new Set([
-    '--jobs', '--max-args', '--arg-file', '--delimiter', '--colsep', '-I', '--timeout', '--retries', '--results', '--joblog', '--halt', '--delay',
-    '--tmpdir', '--drain-timeout', '--spawn-method', ...PIPE_VALUE_FLAGS, ...REMOTE_VALUE_FLAGS,
-  ]),
-  booleanFlags: new Set([
-    '--help', '--version', '-v', '-t', '--keep-order', '--ungroup', '--line-buffer', '--group', '--tag', '--null', '--quote', '--no-run-if-empty',
-    '-m', '-X', '--resume', '--resume-failed', '--dry-run', '--eta', '--bar', '--progress', '--will-cite', '--no-notice', '--plain',
-    ...PIPE_REMOTE_BOOLEAN_FLAGS,
-  ]),
+  valueFlags: new Set([...SHARED_VALUE_FLAGS, '-I', '--tmpdir']),
+  booleanFlags: new Set([...SHARED_BOOLEAN_FLAGS, '-v', '-t', '--quote', '--no-run-if-empty', '-m', '-X', '--progress', '--will-cite', '--no-notice', '--plain']),
 };
 
 // The shells parallel recognizes in its ancestors; ours quotes for the Bourne-style ones among them.

@@ -1,8 +1,10 @@
 // --pipe and --pipepart: the input cut into blocks of whole records, each the stdin of one run.
 // A record ends with --recend (default a newline) where the next begins with --recstart (default
 // nothing); a block is the records that fit in --block bytes (default 1 MiB), or -N n records;
-// --pipepart cuts where parallel does: at the first record end once a block has its size. The input is streamed: the reader pauses
-// while a cut block waits for a free slot, so memory is bounded by the slots times the block size.
+// --pipepart cuts where parallel does: at the first record end once a block has its size. The
+// input is streamed: the reader pauses while a cut block waits for a free slot, so what is held
+// is the slots times the block size, plus one read's worth (64 KiB from stdin, 1 MiB from the
+// --pipepart file): every block that read completes is cut at once, and waits.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { PipeSettings } from './args';

@@ -15,8 +15,7 @@ import { readInputFile, splitItems } from './inputs';
 import { describeExit, describeSpawn, log, onInterrupt, poolExitStatus } from './lifecycle';
 import { whenDrained } from './output';
 import { Progress } from './progress';
-import { isLocal } from './remote';
-import { shellQuote } from './shell';
+import { isLocal, remoteLine } from './remote';
 
 /**
  * The argv of each worker: the command itself, or with -S hosts (taken in turn) ssh to the host
@@ -28,8 +27,7 @@ function workerArgvOf(invocation: WorkerPoolInvocation): (workerId: number) => s
   return (workerId) => {
     const host = remote?.hosts[workerId % remote.hosts.length];
     if (remote === null || host === undefined || isLocal(host)) return command.argv;
-    const line = command.shell ? (command.argv[2] as string) : command.argv.map(shellQuote).join(' ');
-    return [...remote.ssh, host.login, line];
+    return [...remote.ssh, host.login, remoteLine(command, command.argv)];
   };
 }
 
