@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedStdioSlot, SpawnOptions } from '../core/options';
 import { fdOfStream } from '../core/streams';
-import { ownProperties } from '../core/validate';
+import { ownOption, ownProperties } from '../core/validate';
 import { invalidArgType, invalidArgValue, invalidSyncForkInput, ipcOnlyOne, ipcSyncFork, outOfRange, unknownSignal } from './errors';
 
 export type { SpawnOptions as NodeSpawnOptions } from 'node:child_process';
@@ -151,11 +151,6 @@ export function normalizeProcessOptions(options: unknown): SpawnCall {
   const valid = validateOptions(ownProperties(spawnOptions) as NodeSpawnOptions);
   valid.env = envFromPairs(envPairs);
   return interpret(file, args.slice(1), valid);
-}
-
-/** An own property of the caller's options object (undefined when inherited or absent), read without copying the object. */
-export function ownOption(options: object, name: string): unknown {
-  return Object.hasOwn(options, name) ? (options as Record<string, unknown>)[name] : undefined;
 }
 
 function envFromPairs(pairs: unknown): Record<string, string> | undefined {

@@ -10,10 +10,10 @@ import { SpawnError } from '../core/errors';
 import { planSpawn } from '../core/options';
 import { signalName } from '../core/signals';
 import { spawnSyncPlan, type NativeSyncLimits, type NativeSyncRun } from '../core/spawn-sync';
-import { ownProperties } from '../core/validate';
+import { ownOption, ownProperties } from '../core/validate';
 import { invalidArgType } from './errors';
 import { normalizeExecFileArgs } from './exec-file';
-import { normalizeSpawnArguments, ownOption, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
+import { normalizeSpawnArguments, sanitizeKillSignal, validateMaxBuffer, validateString, type SpawnCall } from './normalize';
 import { callFailure, startOrRunAsScript } from './launch';
 
 type Output = string | Buffer;

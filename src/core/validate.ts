@@ -31,3 +31,8 @@ function expectation(value: unknown, what: string, min: number, max: number): st
 export function ownProperties<T extends object>(options: T): T {
   return Object.assign(Object.create(null) as T, options);
 }
+
+/** An own property of the caller's options object (undefined when inherited or absent), read without copying the object. */
+export function ownOption(options: object, name: string): unknown {
+  return Object.hasOwn(options, name) ? (options as Record<string, unknown>)[name] : undefined;
+}
