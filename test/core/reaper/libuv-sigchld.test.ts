@@ -11,7 +11,7 @@ import { eventually, expectNoLeaks, readProcStat } from '../../helpers/leaks';
 
 const SAMPLES = 100;
 const P99_BOUND_MS = 50;
-const MEDIAN_BOUND_MS = 10;
+const MEDIAN_BOUND_MS = 20;
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -90,12 +90,13 @@ async function killToExitLatencies(spawnMethod: 'fork' | 'vfork', heard: () => n
 /**
  * The issue's bound: p99 under 50 ms, and a median that an exit found by a 50 ms tick (or not
  * until the next re-install, seconds) could not have. On a machine loaded by other tests,
- * child_process's own children killed in between can take longer than that too: the p99 bound
- * is then theirs plus 10 ms.
+ * child_process's own children killed in between can take longer than that too: each bound is
+ * then theirs plus 10 ms.
  */
 function expectPromptExits({ ours, theirs }: Latencies): void {
+  const medianBound = Math.max(MEDIAN_BOUND_MS, percentile(theirs, 0.5) + 10);
   const bound = Math.max(P99_BOUND_MS, percentile(theirs, 0.99) + 10);
-  expect(percentile(ours, 0.5), `median of ${SAMPLES}, ms`).toBeLessThan(MEDIAN_BOUND_MS);
+  expect(percentile(ours, 0.5), `median of ${SAMPLES}, ms (child_process's: ${percentile(theirs, 0.5).toFixed(1)})`).toBeLessThan(medianBound);
   expect(percentile(ours, 0.99), `p99 of ${SAMPLES}, ms (child_process's: ${percentile(theirs, 0.99).toFixed(1)})`).toBeLessThan(bound);
 }
 
