@@ -56,21 +56,20 @@ ExitWatcher::~ExitWatcher() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-int ExitWatcher::add(uint64_t key, pid_t pid, int pidfd) {
-  int error = 0;
+void ExitWatcher::add(uint64_t key, pid_t pid, int pidfd) {
+  bool in_epoll_set = false;
   if (pidfd >= 0) {
     struct epoll_event event = {};
     event.events = EPOLLIN;
     event.data.u64 = key;
     // A child that has exited already makes the set readable at once: no exit can be missed.
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) != 0) error = errno;
+    in_epoll_set = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0;
   }
   children_.emplace(key, Child{pid, pidfd});
-  if (pidfd < 0 || error != 0) {
+  if (!in_epoll_set) {
     asked_by_pid_.insert(key);
     update_tick();
   }
-  return error;
 }
 
 int ExitWatcher::signal(uint64_t key, int signal) {

@@ -40,9 +40,10 @@ class ExitWatcher {
   // starts watching on `loop`. Returns 0 or an errno value.
   static int open(uv_loop_t* loop, Listener listener, void* context, ExitWatcher** watcher);
 
-  // Takes `pidfd` (-1: none) and watches the child until it is reaped. Returns 0 or an errno
-  // value (epoll_ctl's); on error the child is watched without its pidfd, by pid.
-  int add(uint64_t key, pid_t pid, int pidfd);
+  // Takes `pidfd` (-1: none) and watches the child until it is reaped. A child that cannot join
+  // the epoll set (no pidfd, or epoll_ctl refused it) is asked whether it has exited instead,
+  // through its pidfd where it has one, each time SIGCHLD wakes the self-pipe or the tick runs.
+  void add(uint64_t key, pid_t pid, int pidfd);
 
   // Sends a signal to a child that has not been reaped: through its pidfd (see reap.h).
   // ESRCH for a key that is not (or no longer) watched.
@@ -84,7 +85,8 @@ class ExitWatcher {
   int self_pipe_read_ = -1;
   int self_pipe_write_ = -1;
   std::unordered_map<uint64_t, Child> children_;
-  // The children not in the epoll set (no pidfd, or epoll refused it): asked with wait4.
+  // The children not in the epoll set (no pidfd, or epoll refused it): asked with
+  // reap_if_exited (waitid on the pidfd, or wait4 on the pid).
   std::unordered_set<uint64_t> asked_by_pid_;
   uv_poll_t poll_;
   uv_timer_t tick_;

@@ -99,6 +99,7 @@ void reap_exited_locked(Orphanage* home) {
 void* reap_orphans_until_none_left(void*) {
   Orphanage* home = orphanage();
   for (;;) {
+    int wait_fd;  // the epoll set to wait on, or -1 to sleep: read under the lock, like all of `home`
     int timeout_ms;
     {
       OrphanageLock lock(home);
@@ -110,12 +111,14 @@ void* reap_orphans_until_none_left(void*) {
         home->thread_running = false;
         return nullptr;
       }
+      wait_fd = home->watched > 0 ? home->epoll_fd : -1;
       timeout_ms = home->polled.empty() ? -1 : kPollWithoutPidfdMs;
     }
-    // Only waits: the events stay ready (level-triggered) for the reap above.
+    // Only waits: the events stay ready (level-triggered) for the reap above. The set itself is
+    // closed only by this thread, above, so wait_fd stays valid outside the lock.
     struct epoll_event event;
-    if (home->watched > 0) {
-      epoll_wait(home->epoll_fd, &event, 1, timeout_ms);
+    if (wait_fd >= 0) {
+      epoll_wait(wait_fd, &event, 1, timeout_ms);
     } else {
       usleep(kPollWithoutPidfdMs * 1000);
     }

@@ -27,11 +27,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <new>
 #include <string>
 #include <vector>
 

@@ -22,7 +22,6 @@
 #include "js/convert.h"
 #include "js/quiet_napi.h"
 #include "js/sync_convert.h"
-#include "parent/fd.h"
 #include "parent/process_control.h"
 #include "parent/spawn.h"
 #include "parent/sync.h"
@@ -258,8 +257,9 @@ class ProcessSpawnerAddon : public Napi::Addon<ProcessSpawnerAddon> {
       Napi::TypeError::New(info.Env(), "closeFd expects an fd").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
-    UniqueFd fd(info[0].As<Napi::Number>().Int32Value());
-    return Napi::Number::New(info.Env(), fd.valid() ? 0 : EBADF);
+    // Not retried on EINTR: Linux has released the fd even then.
+    const int fd = info[0].As<Napi::Number>().Int32Value();
+    return Napi::Number::New(info.Env(), close(fd) == 0 ? 0 : errno);
   }
 
   // holdLoop(held): whether the event loop stays alive while this thread's children run.

@@ -36,7 +36,7 @@ struct CloneArgs {
 };
 
 // What this process has learned the kernel refuses; each is tried until it fails once.
-std::atomic<bool> g_no_clone3{false};            // ENOSYS, or EINVAL for CLONE_CLEAR_SIGHAND
+std::atomic<bool> g_no_clone3{false};            // see clone3_unavailable
 std::atomic<bool> g_no_clone_pidfd{false};       // EINVAL: before Linux 5.2
 std::atomic<bool> g_shared_memory_refused{false};  // a sandbox or emulator refuses CLONE_VM
 
@@ -135,9 +135,10 @@ constexpr bool kHasClone3OnNewStack = false;
 #endif
 
 // clone3 refused: ENOSYS (no clone3, or a sandbox that hides it), EPERM (a seccomp filter that
-// refuses it outright, as some container runtimes did before they learned ENOSYS) or EINVAL (a
-// kernel before 5.5, which does not know CLONE_CLEAR_SIGHAND). The older calls are used from now
-// on; if the sandbox refuses the shared-memory clone itself, clone says so in turn.
+// refuses it outright, as some container runtimes did before they learned ENOSYS), EINVAL (a
+// kernel before 5.5, which does not know CLONE_CLEAR_SIGHAND) or E2BIG (a struct size it does not
+// take; the kernel accepts a larger one whose tail is zero, as ours is). The older calls are used
+// from now on; if the sandbox refuses the shared-memory clone itself, clone says so in turn.
 bool clone3_unavailable(long result) {
   return result == -ENOSYS || result == -EPERM || result == -EINVAL || result == -E2BIG;
 }
